@@ -1,1 +1,54 @@
-fn main() {}
+//! `infraflux`: one binary that turns `infraflux.yaml` into a Cilium-first Kubernetes
+//! platform on Proxmox VE with Talos Linux, delivered by GitOps.
+
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes, as ripgrep and kubeconform use them.
+pub mod exit {
+    /// Everything is fine.
+    pub const OK: u8 = 0;
+    /// Findings (warnings with `--deny-warnings`, invalid documents).
+    pub const FINDINGS: u8 = 1;
+    /// Usage or input error: the job could not be done.
+    pub const ERROR: u8 = 2;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "infraflux",
+    version,
+    about = "Turn one infraflux.yaml into a Cilium-first Kubernetes platform on Proxmox VE with Talos Linux, delivered by GitOps",
+    after_help = "Examples:\n  infraflux init homelab           # new platform repository in ./homelab\n  infraflux check                  # check ./infraflux.yaml\n  infraflux check examples/ha.yaml --output json\n\nExit codes: 0 ok, 1 findings, 2 usage or input error. NO_COLOR turns colour off."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Init(commands::init::Args),
+    Check(commands::check::Args),
+    Schema(commands::schema::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Init(args) => commands::init::exec(args),
+        Command::Check(args) => commands::check::exec(args),
+        Command::Schema(args) => commands::schema::exec(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            output::error(&e);
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}

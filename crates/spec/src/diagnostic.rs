@@ -129,7 +129,6 @@ impl Source {
 pub struct Report {
     diagnostic: Diagnostic,
     source: NamedSource<Arc<String>>,
-    file: String,
 }
 
 impl Report {
@@ -139,18 +138,14 @@ impl Report {
             diagnostic,
             source: NamedSource::new(source.name.clone(), Arc::clone(&source.text))
                 .with_language("yaml"),
-            file: source.name.clone(),
         }
     }
 }
 
 impl fmt::Display for Report {
+    /// The message alone: miette shows `file:line:column` above the snippet.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)?;
-        if let Some(l) = self.diagnostic.location {
-            write!(f, " ({}:{}:{})", self.file, l.line, l.column)?;
-        }
-        Ok(())
+        f.write_str(&self.diagnostic.message)
     }
 }
 

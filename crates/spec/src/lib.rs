@@ -20,7 +20,7 @@ pub mod versions;
 
 pub use check::check;
 pub use diagnostic::{Diagnostic, Related, Report, Severity, Source};
-pub use load::{Analysis, LoadError, Loaded, analyze, load, load_str};
+pub use load::{Analysis, LoadError, Loaded, analyze, analyze_file, load, load_str};
 pub use model::{API_VERSION, Platform};
 pub use range::{IpRange, Quantity, RangeParseError};
 pub use resolve::{LONGHORN_EXTENSIONS, QEMU_GUEST_AGENT};

@@ -51,9 +51,15 @@ pub struct Loaded {
 
 /// Reads, resolves and checks the spec at `path`.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    into_result(analyze_file(path))
+}
+
+/// Reads the spec at `path` and reports every finding; a file that cannot be read is one
+/// error finding.
+pub fn analyze_file(path: &Path) -> Analysis {
     let name = path.display().to_string();
     match std::fs::read_to_string(path) {
-        Ok(text) => into_result(analyze(&Source::new(name, text))),
+        Ok(text) => analyze(&Source::new(name, text)),
         Err(e) => {
             let hint = match e.kind() {
                 std::io::ErrorKind::NotFound => {
@@ -63,13 +69,11 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
             };
             let diag =
                 Diagnostic::error("io", "", format!("cannot read {name}: {e}")).with_hint(hint);
-            Err(LoadError {
-                analysis: Analysis {
-                    source: Source::new(name, ""),
-                    platform: None,
-                    diagnostics: vec![diag],
-                },
-            })
+            Analysis {
+                source: Source::new(name, ""),
+                platform: None,
+                diagnostics: vec![diag],
+            }
         }
     }
 }
@@ -168,16 +172,19 @@ fn yaml_diagnostic(err: &YamlError, text: &str, index: &SpanIndex) -> Diagnostic
         YamlError::SerdeInvalidType { unexpected, expected, .. } => (
             "invalid-type",
             format!("invalid type: {unexpected}, expected {expected}"),
-            None,
+            Some(format!("write {expected} here; docs/spec.md describes every field")),
         ),
         YamlError::SerdeInvalidValue { unexpected, expected, .. } => (
             "invalid-value",
             format!("invalid value: {unexpected}, expected {expected}"),
-            None,
+            Some(format!("write {expected} here; docs/spec.md describes every field")),
         ),
-        YamlError::DuplicateMappingKey { .. } => (
+        YamlError::DuplicateMappingKey { key, .. } => (
             "duplicate-key",
-            strip_location(&err.to_string()),
+            match key {
+                Some(k) => format!("duplicate key `{k}`"),
+                None => "duplicate key".to_string(),
+            },
             Some("a key may appear once in a mapping; remove or merge the repeated one".to_string()),
         ),
         YamlError::Message { msg, .. } if msg.contains("untagged enum SecretRef") => (
@@ -185,8 +192,24 @@ fn yaml_diagnostic(err: &YamlError, text: &str, index: &SpanIndex) -> Diagnostic
             "expected a secret reference".to_string(),
             Some("write `{ env: NAME }` or `{ sopsFile: PATH, key: KEY }`; secret values never go in infraflux.yaml".to_string()),
         ),
-        YamlError::Message { msg, .. } => ("invalid-value", msg.clone(), None),
-        other => ("yaml", strip_location(&other.to_string()), None),
+        YamlError::Message { msg, .. } if msg == "invalid IP address syntax" => {
+            let cidr = location.and_then(|l| index.path_at(l.offset)).is_some_and(|p| p.ends_with("CIDR"));
+            if cidr {
+                ("invalid-value", "invalid IPv4 CIDR".to_string(), Some("write `ADDRESS/PREFIX` with the network address, e.g. `192.168.10.0/24`".to_string()))
+            } else {
+                ("invalid-value", "invalid IPv4 address".to_string(), Some("write four decimal octets, e.g. `192.168.10.51`".to_string()))
+            }
+        }
+        YamlError::Message { msg, .. } => (
+            "invalid-value",
+            msg.clone(),
+            Some("docs/spec.md gives the format of every field, with an example".to_string()),
+        ),
+        other => (
+            "yaml",
+            strip_location(&other.to_string()),
+            Some("this is not well-formed YAML: check indentation, quoting and `:` around here".to_string()),
+        ),
     };
     let path = location
         .and_then(|l| index.path_at(l.offset))

@@ -133,7 +133,7 @@ pub struct AgeRecipients {
 
 /// Where a secret value comes from. It is never written in `infraflux.yaml` itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum SecretRef {
     /// Read from an environment variable.
     Env {

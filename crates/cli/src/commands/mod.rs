@@ -1,0 +1,5 @@
+//! One module per subcommand: its arguments and a thin `exec` over the libraries.
+
+pub mod check;
+pub mod init;
+pub mod schema;

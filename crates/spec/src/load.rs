@@ -34,8 +34,8 @@ impl Analysis {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{} has {} error(s)", .analysis.source.name, .analysis.diagnostics.iter().filter(|d| d.is_error()).count())]
 pub struct LoadError {
-    /// What was found.
-    pub analysis: Analysis,
+    /// What was found (boxed: a platform is large, and errors should be cheap to pass on).
+    pub analysis: Box<Analysis>,
 }
 
 /// A usable spec: the resolved platform and its warnings.
@@ -90,7 +90,7 @@ fn into_result(analysis: Analysis) -> Result<Loaded, LoadError> {
             warnings: analysis.diagnostics,
             source: analysis.source,
         }),
-        _ => Err(LoadError { analysis }),
+        _ => Err(LoadError { analysis: Box::new(analysis) }),
     }
 }
 

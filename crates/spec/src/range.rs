@@ -160,7 +160,7 @@ impl JsonSchema for IpRange {
 
 /// A Kubernetes resource quantity (`"8"`, `500m`, `16Gi`), written as a string or a number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "QuantityInput", into = "String")]
+#[serde(from = "QuantityInput", into = "String")]
 pub struct Quantity(String);
 
 #[derive(Deserialize)]
@@ -171,14 +171,13 @@ enum QuantityInput {
     Text(String),
 }
 
-impl TryFrom<QuantityInput> for Quantity {
-    type Error = std::convert::Infallible;
-    fn try_from(v: QuantityInput) -> Result<Self, Self::Error> {
-        Ok(Quantity(match v {
+impl From<QuantityInput> for Quantity {
+    fn from(v: QuantityInput) -> Self {
+        Quantity(match v {
             QuantityInput::Int(i) => i.to_string(),
             QuantityInput::Float(f) => f.to_string(),
             QuantityInput::Text(s) => s,
-        }))
+        })
     }
 }
 

@@ -564,7 +564,7 @@ impl Checker<'_> {
                 )
                 .with_hint("a cluster needs 1, 3 or 5 control planes"),
             );
-        } else if count % 2 == 0 {
+        } else if count.is_multiple_of(2) {
             self.report(
                 Diagnostic::error("control-plane-count", path, format!("cluster `{cluster}` has {count} control planes; etcd needs an odd number"))
                     .with_hint(format!(

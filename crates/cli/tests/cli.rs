@@ -1,0 +1,212 @@
+//! End-to-end tests of the `infraflux` binary.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn infraflux() -> Command {
+    let mut cmd = Command::cargo_bin("infraflux").unwrap();
+    cmd.env("NO_COLOR", "1").env_remove("SOPS_AGE_KEY").env_remove("SOPS_AGE_KEY_FILE");
+    cmd
+}
+
+/// A spec with one error and one warning: the VIP collides with a node.
+const BROKEN: &str = "\
+apiVersion: infraflux.dev/v1alpha1
+kind: Platform
+metadata: { name: t }
+spec:
+  git: { repoURL: https://example.com/p.git }
+  secrets: { age: { recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p] } }
+  proxmox: { endpoint: https://pve1:8006, tokenID: a@pve!b, tokenSecret: { env: T }, nodes: [pve1] }
+  network: { nodeCIDR: 10.0.0.0/24, gateway: 10.0.0.1, loadBalancer: { pools: [10.0.0.200-10.0.0.210] } }
+  management:
+    endpoint: { vip: 10.0.0.11 }
+    controlPlanes: [{ name: cp-1, ip: 10.0.0.11, proxmoxNode: pve1 }]
+";
+
+#[test]
+fn check_accepts_every_example() {
+    for example in ["homelab", "ha", "multi-cluster"] {
+        infraflux()
+            .args(["check", &format!("{}/examples/{example}.yaml", root().display())])
+            .assert()
+            .code(0)
+            .stderr(predicate::str::contains(": valid, 0 errors"));
+    }
+}
+
+#[test]
+fn check_exit_codes_follow_errors_and_warnings() {
+    let homelab = root().join("examples/homelab.yaml");
+    // homelab has one warning (single control plane).
+    infraflux().arg("check").arg(&homelab).arg("--deny-warnings").assert().code(1);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("infraflux.yaml");
+    std::fs::write(&spec, BROKEN).unwrap();
+    infraflux()
+        .arg("check")
+        .arg(&spec)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("10.0.0.11 is used twice"))
+        .stderr(predicate::str::contains("infraflux.yaml:11:"))
+        .stderr(predicate::str::contains("help:"));
+    // Default spec path is ./infraflux.yaml.
+    infraflux().current_dir(dir.path()).arg("check").assert().code(2);
+    // Missing file: an input error with a hint.
+    infraflux()
+        .arg("check")
+        .arg(dir.path().join("nope.yaml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read").and(predicate::str::contains("infraflux init")));
+}
+
+#[test]
+fn check_json_output_has_a_stable_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("infraflux.yaml");
+    std::fs::write(&spec, BROKEN).unwrap();
+    let out = infraflux().arg("check").arg(&spec).args(["--output", "json"]).assert().code(2).get_output().stdout.clone();
+    let doc: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["valid"], false);
+    assert_eq!(doc["errors"], 1);
+    assert_eq!(doc["warnings"], 1);
+    assert_eq!(doc["file"], spec.display().to_string());
+    let diags = doc["diagnostics"].as_array().unwrap();
+    let dup = diags.iter().find(|d| d["code"] == "duplicate-ip").expect("duplicate-ip reported");
+    assert_eq!(dup["severity"], "error");
+    assert_eq!(dup["path"], "spec.management.controlPlanes[0].ip");
+    assert_eq!((dup["line"].as_u64(), dup["column"].as_u64()), (Some(11), Some(39)));
+    assert!(dup["hint"].as_str().is_some_and(|h| !h.is_empty()));
+    assert_eq!(dup["related"][0]["path"], "spec.management.endpoint.vip");
+    assert_eq!(dup["related"][0]["line"], 10);
+    let warn = diags.iter().find(|d| d["severity"] == "warning").unwrap();
+    assert_eq!(warn["code"], "single-control-plane");
+    assert!(doc["resolved"].is_null());
+}
+
+#[test]
+fn print_resolved_shows_defaults_and_derived_values() {
+    let out = infraflux()
+        .arg("check")
+        .arg(root().join("examples/multi-cluster.yaml"))
+        .arg("--print-resolved")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let yaml = String::from_utf8(out).unwrap();
+    // Derived: the guest agent extension and the built-in sizes next to the custom one.
+    assert!(yaml.contains("siderolabs/qemu-guest-agent"), "{yaml}");
+    for size in ["small:", "medium:", "large:", "xlarge:"] {
+        assert!(yaml.contains(size), "{size} missing");
+    }
+    // The printed form is itself a valid spec.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("resolved.yaml"), &yaml).unwrap();
+    infraflux().arg("check").arg(dir.path().join("resolved.yaml")).assert().code(0);
+}
+
+#[test]
+fn init_then_check_passes_and_init_refuses_to_overwrite() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("Home Lab");
+    let run_init = || {
+        let mut cmd = infraflux();
+        cmd.env("HOME", home.path()).env_remove("XDG_CONFIG_HOME").arg("init").arg(&repo);
+        cmd
+    };
+    run_init().assert().code(0).stdout(predicate::str::contains("Initialised platform `home-lab`"));
+    let key = home.path().join(".config/sops/age/keys.txt");
+    let key_text = std::fs::read_to_string(&key).unwrap();
+    assert!(key_text.contains("AGE-SECRET-KEY-1"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(key.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+    let recipient = key_text.lines().find_map(|l| l.strip_prefix("# public key: ")).unwrap().to_string();
+    let spec = std::fs::read_to_string(repo.join("infraflux.yaml")).unwrap();
+    assert!(spec.contains(&recipient));
+    assert!(std::fs::read_to_string(repo.join(".sops.yaml")).unwrap().contains(&recipient));
+    assert!(std::fs::read_to_string(repo.join(".gitignore")).unwrap().contains(".infraflux/"));
+    // No private key anywhere in the repository.
+    for entry in std::fs::read_dir(&repo).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+        assert!(!text.contains("AGE-SECRET-KEY"));
+    }
+    infraflux().current_dir(&repo).arg("check").assert().code(0);
+
+    // A second init refuses and changes nothing.
+    std::fs::write(repo.join("infraflux.yaml"), "mine").unwrap();
+    run_init().assert().code(2).stderr(predicate::str::contains("never overwrites"));
+    assert_eq!(std::fs::read_to_string(repo.join("infraflux.yaml")).unwrap(), "mine");
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), key_text);
+
+    // A second repository reuses the same identity.
+    let other = work.path().join("other");
+    let mut cmd = infraflux();
+    cmd.env("HOME", home.path()).env_remove("XDG_CONFIG_HOME").arg("init").arg(&other);
+    cmd.assert().code(0).stdout(predicate::str::contains("reused"));
+    assert!(std::fs::read_to_string(other.join("infraflux.yaml")).unwrap().contains(&recipient));
+}
+
+#[test]
+fn init_never_puts_the_key_inside_the_repository() {
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo");
+    infraflux()
+        .env("SOPS_AGE_KEY_FILE", repo.join("keys/keys.txt"))
+        .arg("init")
+        .arg(&repo)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("inside the repository"));
+    assert!(!repo.join("keys/keys.txt").exists());
+    assert!(!repo.join("infraflux.yaml").exists());
+}
+
+#[test]
+fn init_honours_sops_age_key_file_and_xdg_config_home() {
+    let work = tempfile::tempdir().unwrap();
+    let key = work.path().join("elsewhere/my-key.txt");
+    infraflux().env("SOPS_AGE_KEY_FILE", &key).arg("init").arg(work.path().join("a")).assert().code(0);
+    assert!(key.exists());
+    let xdg = work.path().join("xdg");
+    infraflux()
+        .env("XDG_CONFIG_HOME", &xdg)
+        .env("HOME", work.path().join("nohome"))
+        .arg("init")
+        .arg(work.path().join("b"))
+        .assert()
+        .code(0);
+    assert!(xdg.join("sops/age/keys.txt").exists());
+}
+
+#[test]
+fn schema_command_prints_the_published_schema() {
+    let out = infraflux().arg("schema").assert().code(0).get_output().stdout.clone();
+    let printed: Value = serde_json::from_slice(&out).unwrap();
+    let published: Value = serde_json::from_str(&std::fs::read_to_string(root().join("schema/infraflux.v1alpha1.json")).unwrap()).unwrap();
+    assert_eq!(printed, published);
+}
+
+#[test]
+fn help_has_examples_and_usage_errors_exit_2() {
+    for cmd in [vec!["--help"], vec!["check", "--help"], vec!["init", "--help"], vec!["schema", "--help"]] {
+        infraflux().args(&cmd).assert().code(0).stdout(predicate::str::contains("Examples:"));
+    }
+    infraflux().args(["check", "--output", "xml"]).assert().code(2);
+    infraflux().arg("frobnicate").assert().code(2);
+}

@@ -12,7 +12,9 @@ fn root() -> PathBuf {
 
 fn infraflux() -> Command {
     let mut cmd = Command::cargo_bin("infraflux").unwrap();
-    cmd.env("NO_COLOR", "1").env_remove("SOPS_AGE_KEY").env_remove("SOPS_AGE_KEY_FILE");
+    cmd.env("NO_COLOR", "1")
+        .env_remove("SOPS_AGE_KEY")
+        .env_remove("SOPS_AGE_KEY_FILE");
     cmd
 }
 
@@ -35,7 +37,10 @@ spec:
 fn check_accepts_every_example() {
     for example in ["homelab", "ha", "multi-cluster"] {
         infraflux()
-            .args(["check", &format!("{}/examples/{example}.yaml", root().display())])
+            .args([
+                "check",
+                &format!("{}/examples/{example}.yaml", root().display()),
+            ])
             .assert()
             .code(0)
             .stderr(predicate::str::contains(": valid, 0 errors"));
@@ -46,7 +51,12 @@ fn check_accepts_every_example() {
 fn check_exit_codes_follow_errors_and_warnings() {
     let homelab = root().join("examples/homelab.yaml");
     // homelab has one warning (single control plane).
-    infraflux().arg("check").arg(&homelab).arg("--deny-warnings").assert().code(1);
+    infraflux()
+        .arg("check")
+        .arg(&homelab)
+        .arg("--deny-warnings")
+        .assert()
+        .code(1);
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("infraflux.yaml");
     std::fs::write(&spec, BROKEN).unwrap();
@@ -59,14 +69,20 @@ fn check_exit_codes_follow_errors_and_warnings() {
         .stderr(predicate::str::contains("infraflux.yaml:11:"))
         .stderr(predicate::str::contains("help:"));
     // Default spec path is ./infraflux.yaml.
-    infraflux().current_dir(dir.path()).arg("check").assert().code(2);
+    infraflux()
+        .current_dir(dir.path())
+        .arg("check")
+        .assert()
+        .code(2);
     // Missing file: an input error with a hint.
     infraflux()
         .arg("check")
         .arg(dir.path().join("nope.yaml"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("cannot read").and(predicate::str::contains("infraflux init")));
+        .stderr(
+            predicate::str::contains("cannot read").and(predicate::str::contains("infraflux init")),
+        );
 }
 
 #[test]
@@ -74,17 +90,31 @@ fn check_json_output_has_a_stable_shape() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("infraflux.yaml");
     std::fs::write(&spec, BROKEN).unwrap();
-    let out = infraflux().arg("check").arg(&spec).args(["--output", "json"]).assert().code(2).get_output().stdout.clone();
+    let out = infraflux()
+        .arg("check")
+        .arg(&spec)
+        .args(["--output", "json"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
     let doc: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(doc["valid"], false);
     assert_eq!(doc["errors"], 1);
     assert_eq!(doc["warnings"], 1);
     assert_eq!(doc["file"], spec.display().to_string());
     let diags = doc["diagnostics"].as_array().unwrap();
-    let dup = diags.iter().find(|d| d["code"] == "duplicate-ip").expect("duplicate-ip reported");
+    let dup = diags
+        .iter()
+        .find(|d| d["code"] == "duplicate-ip")
+        .expect("duplicate-ip reported");
     assert_eq!(dup["severity"], "error");
     assert_eq!(dup["path"], "spec.management.controlPlanes[0].ip");
-    assert_eq!((dup["line"].as_u64(), dup["column"].as_u64()), (Some(11), Some(39)));
+    assert_eq!(
+        (dup["line"].as_u64(), dup["column"].as_u64()),
+        (Some(11), Some(39))
+    );
     assert!(dup["hint"].as_str().is_some_and(|h| !h.is_empty()));
     assert_eq!(dup["related"][0]["path"], "spec.management.endpoint.vip");
     assert_eq!(dup["related"][0]["line"], 10);
@@ -113,7 +143,11 @@ fn print_resolved_shows_defaults_and_derived_values() {
     // The printed form is itself a valid spec.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("resolved.yaml"), &yaml).unwrap();
-    infraflux().arg("check").arg(dir.path().join("resolved.yaml")).assert().code(0);
+    infraflux()
+        .arg("check")
+        .arg(dir.path().join("resolved.yaml"))
+        .assert()
+        .code(0);
 }
 
 #[test]
@@ -123,43 +157,101 @@ fn init_then_check_passes_and_init_refuses_to_overwrite() {
     let repo = work.path().join("Home Lab");
     let run_init = || {
         let mut cmd = infraflux();
-        cmd.env("HOME", home.path()).env_remove("XDG_CONFIG_HOME").arg("init").arg(&repo);
+        cmd.env("HOME", home.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .arg("init")
+            .arg(&repo);
         cmd
     };
-    run_init().assert().code(0).stdout(predicate::str::contains("Initialised platform `home-lab`"));
+    run_init()
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Initialised platform `home-lab`"));
     let key = home.path().join(".config/sops/age/keys.txt");
     let key_text = std::fs::read_to_string(&key).unwrap();
     assert!(key_text.contains("AGE-SECRET-KEY-1"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(std::fs::metadata(key.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(key.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
     }
-    let recipient = key_text.lines().find_map(|l| l.strip_prefix("# public key: ")).unwrap().to_string();
+    let recipient = key_text
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_string();
     let spec = std::fs::read_to_string(repo.join("infraflux.yaml")).unwrap();
     assert!(spec.contains(&recipient));
-    assert!(std::fs::read_to_string(repo.join(".sops.yaml")).unwrap().contains(&recipient));
-    assert!(std::fs::read_to_string(repo.join(".gitignore")).unwrap().contains(".infraflux/"));
+    assert!(
+        std::fs::read_to_string(repo.join(".sops.yaml"))
+            .unwrap()
+            .contains(&recipient)
+    );
+    assert!(
+        std::fs::read_to_string(repo.join(".gitignore"))
+            .unwrap()
+            .contains(".infraflux/")
+    );
     // No private key anywhere in the repository.
-    for entry in std::fs::read_dir(&repo).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
-        assert!(!text.contains("AGE-SECRET-KEY"));
+    let files = walk(&repo);
+    assert!(files.len() >= 4, "{files:?}");
+    for file in files {
+        assert!(
+            !std::fs::read_to_string(&file)
+                .unwrap()
+                .contains("AGE-SECRET-KEY"),
+            "{}",
+            file.display()
+        );
     }
     infraflux().current_dir(&repo).arg("check").assert().code(0);
+    // The editor modeline points at a schema init wrote, identical to the published one.
+    let modeline = spec.lines().next().unwrap();
+    let schema_path = modeline
+        .strip_prefix("# yaml-language-server: $schema=")
+        .expect("modeline first");
+    let local: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo.join(schema_path)).unwrap()).unwrap();
+    assert_eq!(local, infraflux_spec_schema());
 
     // A second init refuses and changes nothing.
     std::fs::write(repo.join("infraflux.yaml"), "mine").unwrap();
-    run_init().assert().code(2).stderr(predicate::str::contains("never overwrites"));
-    assert_eq!(std::fs::read_to_string(repo.join("infraflux.yaml")).unwrap(), "mine");
+    run_init()
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("never overwrites"));
+    assert_eq!(
+        std::fs::read_to_string(repo.join("infraflux.yaml")).unwrap(),
+        "mine"
+    );
     assert_eq!(std::fs::read_to_string(&key).unwrap(), key_text);
 
     // A second repository reuses the same identity.
     let other = work.path().join("other");
     let mut cmd = infraflux();
-    cmd.env("HOME", home.path()).env_remove("XDG_CONFIG_HOME").arg("init").arg(&other);
-    cmd.assert().code(0).stdout(predicate::str::contains("reused"));
-    assert!(std::fs::read_to_string(other.join("infraflux.yaml")).unwrap().contains(&recipient));
+    cmd.env("HOME", home.path())
+        .env_remove("XDG_CONFIG_HOME")
+        .arg("init")
+        .arg(&other);
+    cmd.assert()
+        .code(0)
+        .stdout(predicate::str::contains("reused"));
+    assert!(
+        std::fs::read_to_string(other.join("infraflux.yaml"))
+            .unwrap()
+            .contains(&recipient)
+    );
 }
 
 #[test]
@@ -181,7 +273,12 @@ fn init_never_puts_the_key_inside_the_repository() {
 fn init_honours_sops_age_key_file_and_xdg_config_home() {
     let work = tempfile::tempdir().unwrap();
     let key = work.path().join("elsewhere/my-key.txt");
-    infraflux().env("SOPS_AGE_KEY_FILE", &key).arg("init").arg(work.path().join("a")).assert().code(0);
+    infraflux()
+        .env("SOPS_AGE_KEY_FILE", &key)
+        .arg("init")
+        .arg(work.path().join("a"))
+        .assert()
+        .code(0);
     assert!(key.exists());
     let xdg = work.path().join("xdg");
     infraflux()
@@ -194,19 +291,57 @@ fn init_honours_sops_age_key_file_and_xdg_config_home() {
     assert!(xdg.join("sops/age/keys.txt").exists());
 }
 
+/// Every file under `dir`, recursively.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path))
+        } else {
+            out.push(path)
+        }
+    }
+    out
+}
+
+fn infraflux_spec_schema() -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("schema/infraflux.v1alpha1.json")).unwrap(),
+    )
+    .unwrap()
+}
+
 #[test]
 fn schema_command_prints_the_published_schema() {
-    let out = infraflux().arg("schema").assert().code(0).get_output().stdout.clone();
+    let out = infraflux()
+        .arg("schema")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
     let printed: Value = serde_json::from_slice(&out).unwrap();
-    let published: Value = serde_json::from_str(&std::fs::read_to_string(root().join("schema/infraflux.v1alpha1.json")).unwrap()).unwrap();
-    assert_eq!(printed, published);
+    assert_eq!(printed, infraflux_spec_schema());
 }
 
 #[test]
 fn help_has_examples_and_usage_errors_exit_2() {
-    for cmd in [vec!["--help"], vec!["check", "--help"], vec!["init", "--help"], vec!["schema", "--help"]] {
-        infraflux().args(&cmd).assert().code(0).stdout(predicate::str::contains("Examples:"));
+    for cmd in [
+        vec!["--help"],
+        vec!["check", "--help"],
+        vec!["init", "--help"],
+        vec!["schema", "--help"],
+    ] {
+        infraflux()
+            .args(&cmd)
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("Examples:"));
     }
-    infraflux().args(["check", "--output", "xml"]).assert().code(2);
+    infraflux()
+        .args(["check", "--output", "xml"])
+        .assert()
+        .code(2);
     infraflux().arg("frobnicate").assert().code(2);
 }

@@ -90,7 +90,9 @@ fn into_result(analysis: Analysis) -> Result<Loaded, LoadError> {
             warnings: analysis.diagnostics,
             source: analysis.source,
         }),
-        _ => Err(LoadError { analysis: Box::new(analysis) }),
+        _ => Err(LoadError {
+            analysis: Box::new(analysis),
+        }),
     }
 }
 

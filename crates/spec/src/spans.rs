@@ -100,7 +100,14 @@ impl SpanIndex {
                     }
                 }
                 Event::Alias(..) => {
-                    index.add_node(&mut stack, loc, true);
+                    if let Some(Frame::Map {
+                        key: key @ None, ..
+                    }) = stack.last_mut()
+                    {
+                        *key = Some(("*".into(), loc));
+                    } else {
+                        index.add_node(&mut stack, loc, true);
+                    }
                 }
                 Event::MappingStart(..) | Event::SequenceStart(..) => {
                     let is_map = matches!(event, Event::MappingStart(..));
@@ -112,7 +119,17 @@ impl SpanIndex {
                     stack.push(frame);
                 }
                 Event::MappingEnd | Event::SequenceEnd => {
-                    stack.pop();
+                    // After a complex (collection) key, its value follows: give it a
+                    // placeholder key so that the value is not taken for the next key.
+                    if let (
+                        Some(Frame::Skip),
+                        Some(Frame::Map {
+                            key: key @ None, ..
+                        }),
+                    ) = (stack.pop(), stack.last_mut())
+                    {
+                        *key = Some(("?".into(), loc));
+                    }
                 }
                 _ => {}
             }
@@ -329,6 +346,14 @@ spec:
         let l = idx.locate(r#"spec.nodes[0].labels["x.y"].z"#).unwrap();
         assert_eq!((l.line, l.column), (7, 7));
         assert!(SpanIndex::build("").locate("a").is_none());
+    }
+
+    #[test]
+    fn complex_and_alias_keys_do_not_shift_later_paths() {
+        let doc = "a: &x k\n? [1, 2]\n: v\n*x : w\nb: 3\n";
+        let idx = SpanIndex::build(doc);
+        let l = idx.locate("b").unwrap();
+        assert_eq!((l.line, l.column), (5, 4));
     }
 
     #[test]

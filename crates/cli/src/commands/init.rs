@@ -99,11 +99,23 @@ pub fn exec(args: Args) -> Result<u8> {
         written.push(path.clone());
     }
     let gitignore = update_gitignore(&dir.join(".gitignore"))?;
+    // The modeline of infraflux.yaml points editors here; .infraflux/ is local, not in Git.
+    let schema_dir = dir.join(".infraflux");
+    fs::create_dir_all(&schema_dir)
+        .with_context(|| format!("cannot create {}", schema_dir.display()))?;
+    let schema = serde_json::to_string_pretty(&infraflux_spec::json_schema())? + "\n";
+    stage(&schema_dir, &schema)?
+        .persist(schema_dir.join("infraflux.v1alpha1.json"))
+        .map_err(|e| e.error)
+        .context("cannot write the editor schema")?;
 
     println!("Initialised platform `{name}` in {}", dir.display());
     println!("  created  infraflux.yaml");
     println!("  created  .sops.yaml (age recipient {recipient})");
     println!("  {gitignore:<8} .gitignore");
+    println!(
+        "  wrote    .infraflux/infraflux.v1alpha1.json (schema for editor completion, not committed)"
+    );
     println!("  {key_note}");
     println!(
         "\nNext: edit infraflux.yaml (Proxmox endpoint, nodes, addresses), then run `infraflux check`."

@@ -466,42 +466,36 @@ impl Checker<'_> {
             }
         }
         let known: Vec<String> = self.p.spec.sizes.keys().cloned().collect();
-        let mut refs: Vec<(String, String, bool)> = Vec::new();
+        // (path, size, for a control plane, inherited from the cluster's `size`)
+        let mut refs: Vec<(String, String, bool, bool)> = Vec::new();
         for (path, node) in management_nodes(self.p) {
+            let control_plane = path.contains("controlPlanes");
             refs.push((
                 format!("{path}.size"),
                 node.size.clone(),
-                path.contains("controlPlanes"),
+                control_plane,
+                false,
             ));
         }
         for (i, c) in self.p.spec.clusters.iter().enumerate() {
-            refs.push((format!("spec.clusters[{i}].size"), c.size.clone(), false));
+            let path = format!("spec.clusters[{i}]");
+            refs.push((format!("{path}.size"), c.size.clone(), false, false));
+            let inherited = |p: &str| !self.index.contains(p);
             if let Some(s) = &c.control_plane.size {
-                refs.push((
-                    format!("spec.clusters[{i}].controlPlane.size"),
-                    s.clone(),
-                    true,
-                ));
+                let p = format!("{path}.controlPlane.size");
+                refs.push((p.clone(), s.clone(), true, inherited(&p)));
             }
             for (j, w) in c.worker_pools.iter().enumerate() {
                 if let Some(s) = &w.size {
-                    refs.push((
-                        format!("spec.clusters[{i}].workerPools[{j}].size"),
-                        s.clone(),
-                        false,
-                    ));
+                    let p = format!("{path}.workerPools[{j}].size");
+                    refs.push((p.clone(), s.clone(), false, inherited(&p)));
                 }
             }
         }
-        // A size written once (the cluster's) and inherited by several roles is reported once.
-        refs.dedup_by(|a, b| {
-            a.1 == b.1
-                && !self.index.contains(&a.0)
-                && b.0
-                    .starts_with(a.0.split(".controlPlane").next().unwrap_or(""))
-        });
-        for (path, size, control_plane) in refs {
+        for (path, size, control_plane, inherited) in refs {
             match self.p.spec.sizes.get(&size) {
+                // An unknown size inherited from the cluster is reported once, at the cluster.
+                None if inherited => {}
                 None => {
                     let mut d = Diagnostic::error(
                         "unknown-size",
@@ -652,8 +646,9 @@ impl Checker<'_> {
                 c.control_plane.replicas as usize,
                 &c.name,
             );
-            for (j, n) in c.proxmox_nodes.iter().enumerate() {
-                if self.index.contains(&format!("{path}.proxmoxNodes")) {
+            // Inherited from `proxmox.nodes` when not written, and valid by definition then.
+            if self.index.contains(&format!("{path}.proxmoxNodes")) {
+                for (j, n) in c.proxmox_nodes.iter().enumerate() {
                     self.proxmox_node_ref(format!("{path}.proxmoxNodes[{j}]"), n);
                 }
             }

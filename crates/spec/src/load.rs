@@ -8,7 +8,7 @@ use serde_saphyr::Error as YamlError;
 use crate::check::check;
 use crate::diagnostic::{Diagnostic, Source};
 use crate::model::Platform;
-use crate::spans::{LineStarts, SpanIndex};
+use crate::spans::{LineStarts, SpanIndex, parent};
 use crate::suggest::did_you_mean;
 
 /// The outcome of reading a spec: the resolved platform when it could be built, and every
@@ -134,11 +134,26 @@ pub(crate) fn parse(text: &str) -> Result<Platform, YamlError> {
 
 /// Turns a deserialization error into a diagnostic with the closest known name suggested.
 fn yaml_diagnostic(err: &YamlError, text: &str, index: &SpanIndex) -> Diagnostic {
+    // A syntax error makes the deserializer fail somewhere before or at it, sometimes with
+    // a misleading type error; the parser's own error is the one to fix.
+    if let Some((location, message)) = index.syntax_error() {
+        let mut d = Diagnostic::error("yaml", index.path_at(location.offset).unwrap_or_default(), message.clone())
+            .with_hint("this is not well-formed YAML: check indentation (spaces, not tabs), quoting, brackets and `:` around here");
+        d.location = Some(*location);
+        return d;
+    }
     let err = err.without_snippet();
     let location = err.location().and_then(|l| {
         let (line, column) = (l.line() as usize, l.column() as usize);
         (line > 0).then(|| LineStarts::new(text).point(text, line, column.max(1)))
     });
+    let at = location.and_then(|l| index.path_at(l.offset));
+    // Unknown and duplicate keys are reported at the key itself.
+    let key_at = || {
+        location
+            .and_then(|l| index.key_path_at(l.offset))
+            .or_else(|| at.clone())
+    };
     let list = |names: &[&str]| {
         names
             .iter()
@@ -146,7 +161,12 @@ fn yaml_diagnostic(err: &YamlError, text: &str, index: &SpanIndex) -> Diagnostic
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let (code, message, hint) = match err {
+    let written = |path: &Option<String>| {
+        path.as_deref()
+            .and_then(|p| index.scalar_text(text, p))
+            .map(str::trim)
+    };
+    let (code, message, hint, path) = match err {
         YamlError::SerdeUnknownField { field, expected, .. } => {
             let message = match did_you_mean(field, expected.iter().copied()) {
                 Some(s) => format!("unknown field `{field}`, did you mean `{s}`?"),
@@ -157,29 +177,76 @@ fn yaml_diagnostic(err: &YamlError, text: &str, index: &SpanIndex) -> Diagnostic
             } else {
                 format!("fields allowed here: {}", list(expected))
             };
-            ("unknown-field", message, Some(hint))
+            ("unknown-field", message, hint, key_at())
         }
         YamlError::SerdeUnknownVariant { variant, expected, .. } => {
             let message = match did_you_mean(variant, expected.iter().copied()) {
                 Some(s) => format!("unknown value `{variant}`, did you mean `{s}`?"),
                 None => format!("unknown value `{variant}`"),
             };
-            ("unknown-value", message, Some(format!("expected one of {}", list(expected))))
+            ("unknown-value", message, format!("expected one of {}", list(expected)), at)
         }
-        YamlError::SerdeMissingField { field, .. } => (
-            "missing-field",
-            format!("missing field `{field}`"),
-            Some(format!("add `{field}:` to this mapping (see docs/spec.md)")),
-        ),
-        YamlError::SerdeInvalidType { unexpected, expected, .. } => (
+        YamlError::SerdeMissingField { field, .. } => {
+            // serde-saphyr points at the mapping itself (`{}`) or at its last key.
+            let mapping = location.and_then(|l| index.node_at(l.offset)).map(|(p, by_value)| {
+                if by_value && index.is_collection(&p) { p } else { parent(&p).unwrap_or_default().to_string() }
+            });
+            (
+                "missing-field",
+                format!("missing field `{field}`"),
+                format!("add `{field}:` to this mapping (docs/spec.md describes it)"),
+                mapping,
+            )
+        }
+        YamlError::SerdeInvalidType { unexpected, expected, .. } | YamlError::SerdeInvalidValue { unexpected, expected, .. } => (
             "invalid-type",
             format!("invalid type: {unexpected}, expected {expected}"),
-            Some(format!("write {expected} here; docs/spec.md describes every field")),
+            format!("write {expected} here; docs/spec.md describes every field"),
+            at,
         ),
-        YamlError::SerdeInvalidValue { unexpected, expected, .. } => (
-            "invalid-value",
-            format!("invalid value: {unexpected}, expected {expected}"),
-            Some(format!("write {expected} here; docs/spec.md describes every field")),
+        YamlError::Unexpected { expected, .. } => {
+            let what = match *expected {
+                "sequence start" => "a list",
+                "mapping start" => "a mapping",
+                other => other,
+            };
+            let message = match written(&at) {
+                Some(v) => format!("invalid type: `{v}` is a single value, expected {what}"),
+                None => format!("invalid type: expected {what}"),
+            };
+            ("invalid-type", message, format!("write {what} here; docs/spec.md describes every field"), at)
+        }
+        YamlError::InvalidScalar { ty, .. } => {
+            let what = match *ty {
+                "u8" => "a whole number from 0 to 255",
+                "u16" => "a whole number from 0 to 65535",
+                "u32" => "a whole number from 0 to 4294967295",
+                "u64" | "usize" => "a whole number from 0",
+                "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
+                "f32" | "f64" => "a number",
+                "bool" => "`true` or `false`",
+                other => other,
+            };
+            let message = match written(&at) {
+                Some(v) => format!("invalid value `{v}`: expected {what}"),
+                None => format!("invalid value: expected {what}"),
+            };
+            ("invalid-type", message, format!("write {what} here"), at)
+        }
+        YamlError::InvalidBooleanStrict { .. } => {
+            ("invalid-type", "invalid value: expected `true` or `false`".into(), "write `true` or `false`".into(), at)
+        }
+        YamlError::NullIntoString { .. } => (
+            "invalid-type",
+            "a value is required here, but it is empty".into(),
+            "write a value, or remove the key to use the default".into(),
+            at,
+        ),
+        YamlError::ExternallyTaggedEnumExpectedScalarOrMapping { .. } | YamlError::UnexpectedValueForUnitEnumVariant { .. } => (
+            "invalid-type",
+            "invalid type: expected one word from a fixed list".into(),
+            "write one of the values docs/spec.md lists for this field, not a list or mapping".into(),
+            at,
         ),
         YamlError::DuplicateMappingKey { key, .. } => (
             "duplicate-key",
@@ -187,38 +254,43 @@ fn yaml_diagnostic(err: &YamlError, text: &str, index: &SpanIndex) -> Diagnostic
                 Some(k) => format!("duplicate key `{k}`"),
                 None => "duplicate key".to_string(),
             },
-            Some("a key may appear once in a mapping; remove or merge the repeated one".to_string()),
+            "a key may appear once in a mapping; remove or merge the repeated one".into(),
+            key_at(),
         ),
         YamlError::Message { msg, .. } if msg.contains("untagged enum SecretRef") => (
             "invalid-secret-ref",
-            "expected a secret reference".to_string(),
-            Some("write `{ env: NAME }` or `{ sopsFile: PATH, key: KEY }`; secret values never go in infraflux.yaml".to_string()),
+            "expected a secret reference".into(),
+            "write `{ env: NAME }` or `{ sopsFile: PATH, key: KEY }`; secret values never go in infraflux.yaml".into(),
+            at,
         ),
-        YamlError::Message { msg, .. } if msg == "invalid IP address syntax" => {
-            let cidr = location.and_then(|l| index.path_at(l.offset)).is_some_and(|p| p.ends_with("CIDR"));
+        YamlError::Message { msg, .. } if msg.starts_with("invalid IP") && msg.ends_with("address syntax") => {
+            let cidr = at.as_deref().is_some_and(|p| p.ends_with("CIDR"));
+            let shown = written(&at).map(|v| format!(" `{v}`")).unwrap_or_default();
             if cidr {
-                ("invalid-value", "invalid IPv4 CIDR".to_string(), Some("write `ADDRESS/PREFIX` with the network address, e.g. `192.168.10.0/24`".to_string()))
+                ("invalid-value", format!("invalid IPv4 CIDR{shown}"), "write `ADDRESS/PREFIX` with the network address, e.g. `192.168.10.0/24`".into(), at)
             } else {
-                ("invalid-value", "invalid IPv4 address".to_string(), Some("write four decimal octets, e.g. `192.168.10.51`".to_string()))
+                ("invalid-value", format!("invalid IPv4 address{shown}"), "write four decimal octets, e.g. `192.168.10.51`".into(), at)
             }
         }
-        YamlError::Message { msg, .. } => (
-            "invalid-value",
-            msg.clone(),
-            Some("docs/spec.md gives the format of every field, with an example".to_string()),
-        ),
+        YamlError::Message { msg, .. } => {
+            ("invalid-value", msg.clone(), "docs/spec.md gives the format of every field, with an example".into(), at)
+        }
         other => (
             "yaml",
             strip_location(&other.to_string()),
-            Some("this is not well-formed YAML: check indentation, quoting and `:` around here".to_string()),
+            "check the YAML around here against docs/spec.md".into(),
+            at,
         ),
     };
-    let path = location
-        .and_then(|l| index.path_at(l.offset))
-        .unwrap_or_default();
-    let mut d = Diagnostic::error(code, path, message);
+    // Unknown fields are reported at their key; everything else at the node the path names
+    // (a collection at its key), falling back to where the deserializer stopped.
+    let location = match (&path, code) {
+        (_, "unknown-field" | "duplicate-key") => location,
+        (Some(p), _) => index.locate(p).or(location),
+        _ => location,
+    };
+    let mut d = Diagnostic::error(code, path.unwrap_or_default(), message).with_hint(hint);
     d.location = location;
-    d.hint = hint;
     d
 }
 

@@ -87,14 +87,20 @@ impl IpRange {
 
 /// Why a range did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not an IPv4 range: expected `START-END`, `ADDRESS/PREFIX` or `ADDRESS`")]
-pub struct RangeParseError(String);
+pub enum RangeParseError {
+    /// Not a range at all.
+    #[error("`{0}` is not an IPv4 range: expected `START-END`, `ADDRESS/PREFIX` or `ADDRESS`")]
+    Syntax(String),
+    /// A CIDR whose address has host bits set.
+    #[error("`{0}` has host bits set: did you mean `{1}`?")]
+    HostBits(String, Ipv4Net),
+}
 
 impl FromStr for IpRange {
     type Err = RangeParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || RangeParseError(s.to_string());
+        let err = || RangeParseError::Syntax(s.to_string());
         let s = s.trim();
         if let Some((a, b)) = s.split_once('-') {
             let start = a.trim().parse().map_err(|_| err())?;
@@ -108,7 +114,7 @@ impl FromStr for IpRange {
             let net: Ipv4Net = s.parse().map_err(|_| err())?;
             // A CIDR with host bits set is almost always a typo for its network.
             if net.addr() != net.network() {
-                return Err(err());
+                return Err(RangeParseError::HostBits(s.to_string(), net.trunc()));
             }
             Ok(Self::from_net(&net))
         } else {
@@ -197,8 +203,9 @@ impl Quantity {
     /// suffix (`m`, `k`, `M`, `G`, `T`, `P`, `E`, `Ki`…`Ei`) or a decimal exponent
     /// (`e3`, `E-2`), as `k8s.io/apimachinery/pkg/api/resource` parses it.
     pub fn is_valid(&self) -> bool {
+        // Quotas and requests are never negative.
         let s = self.0.as_str();
-        let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+        let s = s.strip_prefix('+').unwrap_or(s);
         let num_end = s
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(s.len());
@@ -279,7 +286,7 @@ mod tests {
         for ok in ["8", "500m", "16Gi", "1.5", "1e3", "2E-2", "+1"] {
             assert!(Quantity(ok.into()).is_valid(), "{ok}");
         }
-        for bad in ["", "16GB", "abc", "1..2", "Gi", "1e"] {
+        for bad in ["", "16GB", "abc", "1..2", "Gi", "1e", "-4"] {
             assert!(!Quantity(bad.into()).is_valid(), "{bad}");
         }
     }

@@ -37,6 +37,14 @@ impl Platform {
         extensions.sort();
         extensions.dedup();
 
+        // Relay, UI and metrics are parts of Hubble: off with it.
+        let hubble = &mut spec.cilium.hubble;
+        if !hubble.enabled {
+            hubble.relay = false;
+            hubble.ui = false;
+            hubble.metrics.clear();
+        }
+
         for cluster in &mut spec.clusters {
             cluster
                 .control_plane

@@ -38,6 +38,8 @@ struct Entry {
 #[derive(Debug, Default, Clone)]
 pub struct SpanIndex {
     entries: HashMap<String, Entry>,
+    /// The YAML syntax error that stopped indexing, if any.
+    syntax_error: Option<(Location, String)>,
 }
 
 enum Frame {
@@ -80,7 +82,15 @@ impl SpanIndex {
         let mut stack: Vec<Frame> = Vec::new();
         let mut seen_document = false;
         for item in Parser::new_from_str(source) {
-            let Ok((event, span)) = item else { break };
+            let (event, span) = match item {
+                Ok(ok) => ok,
+                Err(e) => {
+                    let m = e.marker();
+                    let loc = lines.point(source, m.line().max(1), m.col() + 1);
+                    index.syntax_error = Some((loc, e.info()));
+                    break;
+                }
+            };
             let loc = lines.location(source, &span);
             match event {
                 Event::DocumentStart(..) => {
@@ -191,20 +201,48 @@ impl SpanIndex {
     /// starts there (a mapping and its first key start at the same place), else the path
     /// whose key starts there.
     pub fn path_at(&self, offset: usize) -> Option<String> {
+        self.node_at(offset).map(|(p, _)| p)
+    }
+
+    /// The path whose mapping key starts at byte `offset`.
+    pub fn key_path_at(&self, offset: usize) -> Option<String> {
+        self.entries
+            .iter()
+            .filter(|(_, e)| e.key.is_some_and(|k| k.offset == offset))
+            .map(|(p, _)| p)
+            .max_by_key(|p| (p.len(), p.as_str()))
+            .cloned()
+    }
+
+    /// Like [`Self::path_at`], also saying whether the match was the node's value (true)
+    /// or its key (false).
+    pub fn node_at(&self, offset: usize) -> Option<(String, bool)> {
         let by_value = self
             .entries
             .iter()
             .filter(|(_, e)| e.value.offset == offset)
             .map(|(p, _)| p)
             .min_by_key(|p| (p.len(), p.as_str()));
-        let by_key = || {
-            self.entries
-                .iter()
-                .filter(|(_, e)| e.key.is_some_and(|k| k.offset == offset))
-                .map(|(p, _)| p)
-                .max_by_key(|p| (p.len(), p.as_str()))
-        };
-        by_value.or_else(by_key).cloned()
+        if let Some(p) = by_value {
+            return Some((p.clone(), true));
+        }
+        self.key_path_at(offset).map(|p| (p, false))
+    }
+
+    /// The YAML syntax error of the document, with its location.
+    pub fn syntax_error(&self) -> Option<&(Location, String)> {
+        self.syntax_error.as_ref()
+    }
+
+    /// Whether the node at `path` is a collection (mapping or sequence).
+    pub fn is_collection(&self, path: &str) -> bool {
+        self.entries.get(path).is_some_and(|e| !e.scalar)
+    }
+
+    /// The location of the scalar written at `path`, with its text.
+    pub fn scalar_text<'s>(&self, source: &'s str, path: &str) -> Option<&'s str> {
+        let e = self.entries.get(path).filter(|e| e.scalar)?;
+        source.get(e.value.offset..e.value.offset + e.value.len)
     }
 
     /// Whether `path` is written in the document.
@@ -214,7 +252,7 @@ impl SpanIndex {
 }
 
 /// The parent of a path (`a.b[2]` → `a.b`, `a.b` → `a`, `a` → ``); None for the root.
-fn parent(path: &str) -> Option<&str> {
+pub fn parent(path: &str) -> Option<&str> {
     if path.is_empty() {
         return None;
     }

@@ -54,7 +54,6 @@ const REQUIRED_CODES: &[&str] = &[
     "proxmox-endpoint",
     "proxmox-token",
     "vlan",
-    "vmid",
     "patch",
     "patch-target",
     "cron",
@@ -64,6 +63,11 @@ const REQUIRED_CODES: &[&str] = &[
     "external-dns",
     "etcd-backup",
     "label",
+    "git-url",
+    "cidr-host-bits",
+    "vmid",
+    "proxmox-nodes",
+    "mtu",
 ];
 
 #[test]

@@ -141,6 +141,9 @@ pub fn sha256_fingerprint(s: &str) -> Result<(), String> {
 
 /// An `https://` URL with a host.
 pub fn https_url(s: &str) -> Result<url::Url, String> {
+    if !s.contains("://") {
+        return Err(format!("it has no scheme; write `https://{s}`"));
+    }
     let u = url::Url::parse(s).map_err(|e| format!("it is not a URL ({e})"))?;
     if u.scheme() != "https" {
         return Err(format!("the scheme is `{}`, expected `https`", u.scheme()));
@@ -364,6 +367,10 @@ mod tests {
     fn urls_and_paths() {
         assert!(https_url("https://pve1.lan:8006").is_ok());
         assert!(https_url("http://pve1.lan:8006").is_err());
+        assert_eq!(
+            https_url("pve1.lan:8006").unwrap_err(),
+            "it has no scheme; write `https://pve1.lan:8006`"
+        );
         assert!(git_url("https://github.com/example/x.git").is_ok());
         assert!(git_url("git@github.com:example/x.git").is_ok());
         assert!(git_url("github.com/example").is_err());

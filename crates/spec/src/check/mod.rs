@@ -7,7 +7,7 @@ mod network;
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::diagnostic::{Diagnostic, Related};
+use crate::diagnostic::{Diagnostic, Related, Severity};
 use crate::model::*;
 use crate::spans::SpanIndex;
 use crate::suggest::did_you_mean;
@@ -21,6 +21,7 @@ pub fn check(platform: &Platform, index: &SpanIndex) -> Vec<Diagnostic> {
         out: Vec::new(),
     };
     c.names();
+    c.git();
     c.secrets();
     c.proxmox();
     c.talos();
@@ -52,11 +53,35 @@ fn one_of(known: &[String]) -> String {
 
 impl Checker<'_> {
     pub(crate) fn report(&mut self, mut d: Diagnostic) {
+        debug_assert!(
+            d.hint.is_some(),
+            "every diagnostic says what to do: `{}` has no hint",
+            d.code
+        );
         d.location = self.index.locate(&d.path);
         for r in &mut d.related {
             r.location = self.index.locate(&r.path);
         }
         self.out.push(d);
+    }
+
+    /// Reports at the key of `d.path` rather than its value (for problems with the key).
+    fn report_at_key(&mut self, d: Diagnostic) {
+        let key = self.index.locate_key(&d.path);
+        self.report(d);
+        if let (Some(last), Some(key)) = (self.out.last_mut(), key) {
+            last.location = Some(key);
+        }
+    }
+
+    /// The first of `paths` written in the file, else the first: a finding about two
+    /// fields, one of them a default, points at the one the user wrote.
+    pub(crate) fn written<'p>(&self, paths: &[&'p str]) -> &'p str {
+        paths
+            .iter()
+            .copied()
+            .find(|p| self.index.contains(p))
+            .unwrap_or(paths[0])
     }
 
     pub(crate) fn related(&self, path: String, message: String) -> Related {
@@ -76,17 +101,32 @@ impl Checker<'_> {
         }
     }
 
+    /// Reports every repeat of a name among `items` (first use as related location).
     fn unique<'n>(&mut self, items: impl IntoIterator<Item = (String, &'n str)>, what: &str) {
+        self.unique_as(
+            items,
+            what,
+            Severity::Error,
+            "duplicate-name",
+            &format!("every {what} needs its own name"),
+        );
+    }
+
+    fn unique_as<'n>(
+        &mut self,
+        items: impl IntoIterator<Item = (String, &'n str)>,
+        what: &str,
+        severity: Severity,
+        code: &'static str,
+        hint: &str,
+    ) {
         let mut seen: HashMap<&str, String> = HashMap::new();
         for (path, name) in items {
             if let Some(first) = seen.get(name) {
                 let related = self.related(first.clone(), "first used here".into());
-                let mut d = Diagnostic::error(
-                    "duplicate-name",
-                    path,
-                    format!("{what} `{name}` is used twice"),
-                )
-                .with_hint(format!("every {what} needs its own name"));
+                let mut d = Diagnostic::error(code, path, format!("{what} `{name}` is used twice"))
+                    .with_hint(hint);
+                d.severity = severity;
                 d.related.push(related);
                 self.report(d);
             } else {
@@ -103,7 +143,7 @@ impl Checker<'_> {
                         "invalid-secret-ref",
                         format!("{path}.env"),
                         format!("`{env}` is not an environment variable name: {reason}"),
-                    ));
+                    ).with_hint("name the variable that holds the secret, e.g. `{ env: PROXMOX_TOKEN_SECRET }`"));
                 }
             }
             SecretRef::Sops { sops_file, key } => {
@@ -118,7 +158,7 @@ impl Checker<'_> {
                         "invalid-secret-ref",
                         format!("{path}.key"),
                         "the key is empty",
-                    ));
+                    ).with_hint("name the top-level key of the SOPS file that holds the value, e.g. `key: token`"));
                 }
             }
         }
@@ -169,6 +209,22 @@ impl Checker<'_> {
         }
     }
 
+    fn git(&mut self) {
+        let url = &self.p.spec.git.repo_url;
+        if let Err(reason) = formats::git_url(url) {
+            self.report(
+                Diagnostic::error("git-url", "spec.git.repoURL", format!("`{url}` is not a Git repository URL: {reason}"))
+                    .with_hint("use the URL Argo CD clones, e.g. `https://github.com/example/platform.git` or `git@github.com:example/platform.git`"),
+            );
+        }
+        if self.p.spec.git.revision.trim().is_empty() {
+            self.report(
+                Diagnostic::error("git-url", "spec.git.revision", "the revision is empty")
+                    .with_hint("name a branch, tag or commit, e.g. `main`"),
+            );
+        }
+    }
+
     fn secrets(&mut self) {
         let recipients = &self.p.spec.secrets.age.recipients;
         if recipients.is_empty() {
@@ -195,12 +251,15 @@ impl Checker<'_> {
                 );
             }
         }
-        self.unique(
+        self.unique_as(
             recipients
                 .iter()
                 .enumerate()
                 .map(|(i, r)| (format!("spec.secrets.age.recipients[{i}]"), r.as_str())),
             "age recipient",
+            Severity::Warning,
+            "duplicate-recipient",
+            "remove the repeat; it changes nothing",
         );
     }
 
@@ -239,7 +298,7 @@ impl Checker<'_> {
         let tls = &px.tls;
         if tls.insecure && (tls.ca_file.is_some() || tls.fingerprint.is_some()) {
             self.report(
-                Diagnostic::error("tls-insecure-with-pin", "spec.proxmox.tls.insecure", "`insecure: true` turns off the certificate pin that is also set")
+                Diagnostic::error("tls-insecure-with-pin", "spec.proxmox.tls.insecure", "`insecure: true` turns off the CA or fingerprint pin that is also set")
                     .with_hint("remove `insecure` to verify against the pin, or remove the pin if verification really must be off"),
             );
         }
@@ -267,12 +326,15 @@ impl Checker<'_> {
                 .with_hint("list the Proxmox VE node names VMs may run on, e.g. `[pve1]`"),
             );
         }
-        self.unique(
+        self.unique_as(
             px.nodes
                 .iter()
                 .enumerate()
                 .map(|(i, n)| (format!("spec.proxmox.nodes[{i}]"), n.as_str())),
             "Proxmox node",
+            Severity::Error,
+            "proxmox-nodes",
+            "list each Proxmox VE node once",
         );
         if let Some(vlan) = px.vlan
             && !(1..=4094).contains(&vlan)
@@ -331,7 +393,7 @@ impl Checker<'_> {
                 Some(range) if !range.contains(kv) => self.report(
                     Diagnostic::error(
                         "kubernetes-version",
-                        "spec.talos.kubernetesVersion",
+                        self.written(&["spec.talos.kubernetesVersion", "spec.talos.version"]),
                         format!(
                             "Talos {} does not support Kubernetes {}",
                             t.version, t.kubernetes_version
@@ -367,14 +429,17 @@ impl Checker<'_> {
             );
         }
         if let Err(reason) = formats::https_url(&t.image_factory) {
-            self.report(Diagnostic::error(
-                "image-factory",
-                "spec.talos.imageFactory",
-                format!(
-                    "`{}` is not an Image Factory URL: {reason}",
-                    t.image_factory
-                ),
-            ));
+            self.report(
+                Diagnostic::error(
+                    "image-factory",
+                    "spec.talos.imageFactory",
+                    format!(
+                        "`{}` is not an Image Factory URL: {reason}",
+                        t.image_factory
+                    ),
+                )
+                .with_hint("use `https://factory.talos.dev` or your own factory's https URL"),
+            );
         }
         let nodes: Vec<String> = management_nodes(self.p)
             .map(|(_, n)| n.name.clone())
@@ -516,10 +581,16 @@ impl Checker<'_> {
                 Some(s) if control_plane && (s.cores < 2 || s.memory_mib < 2048) => self.report(
                     Diagnostic::error(
                         "size-minimum",
-                        path,
+                        if inherited {
+                            path.replace(".controlPlane.size", ".size")
+                        } else {
+                            path
+                        },
                         format!(
-                            "size `{size}` is too small for a control plane ({} cores, {} MiB)",
-                            s.cores, s.memory_mib
+                            "size `{size}` is too small for a control plane ({} core{}, {} MiB)",
+                            s.cores,
+                            if s.cores == 1 { "" } else { "s" },
+                            s.memory_mib
                         ),
                     )
                     .with_hint("Talos control planes need at least 2 cores and 2048 MiB of memory"),
@@ -585,27 +656,30 @@ impl Checker<'_> {
         for (k, v) in labels {
             let lp = crate::spans::join_key(&format!("{path}.labels"), k);
             if let Err(reason) = formats::label_key(k) {
-                self.report(Diagnostic::error(
+                self.report_at_key(Diagnostic::error(
                     "label",
                     lp.clone(),
                     format!("`{k}` is not a label key: {reason}"),
-                ));
+                ).with_hint("label keys are `[prefix/]name`: a DNS subdomain prefix, then up to 63 letters, digits, `-`, `_`, `.`"));
             }
             if let Err(reason) = formats::label_value(v) {
                 self.report(Diagnostic::error(
                     "label",
                     lp,
                     format!("`{v}` is not a label value: {reason}"),
-                ));
+                ).with_hint("label values are empty or up to 63 letters, digits, `-`, `_`, `.`, starting and ending with a letter or digit"));
             }
         }
         for (i, t) in taints.iter().enumerate() {
             if let Err(reason) = formats::label_key(&t.key) {
-                self.report(Diagnostic::error(
-                    "label",
-                    format!("{path}.taints[{i}].key"),
-                    format!("`{}` is not a taint key: {reason}", t.key),
-                ));
+                self.report(
+                    Diagnostic::error(
+                        "label",
+                        format!("{path}.taints[{i}].key"),
+                        format!("`{}` is not a taint key: {reason}", t.key),
+                    )
+                    .with_hint("taint keys follow label key syntax: `[prefix/]name`"),
+                );
             }
         }
     }
@@ -635,7 +709,13 @@ impl Checker<'_> {
                 vmids.push((format!("{path}.vmid"), vmid.to_string()));
             }
         }
-        self.unique(vmids.iter().map(|(p, v)| (p.clone(), v.as_str())), "VM ID");
+        self.unique_as(
+            vmids.iter().map(|(p, v)| (p.clone(), v.as_str())),
+            "VM ID",
+            Severity::Error,
+            "vmid",
+            "every VM needs its own ID; remove `vmid` to let bootstrap choose a free one",
+        );
     }
 
     fn clusters(&mut self) {
@@ -697,6 +777,7 @@ impl Checker<'_> {
             ),
         ] {
             if on && !l7 {
+                let path = self.written(&[path, "spec.cilium.serviceMesh.l7Proxy"]);
                 self.report(
                     Diagnostic::error("cilium-l7-proxy", path, format!("{feature} needs the L7 proxy"))
                         .with_hint("set `serviceMesh.l7Proxy: true`: Envoy serves the Ingress and Gateway listeners"),
@@ -753,16 +834,6 @@ impl Checker<'_> {
                 .with_hint("set `relay: true`, or `ui: false`"),
             );
         }
-        if (h.relay || h.ui || !h.metrics.is_empty()) && !h.enabled {
-            self.report(
-                Diagnostic::error(
-                    "hubble",
-                    "spec.cilium.hubble.enabled",
-                    "Hubble is disabled but relay, UI or metrics are configured",
-                )
-                .with_hint("set `enabled: true`, or turn the others off"),
-            );
-        }
         const METRICS: [&str; 13] = [
             "dns",
             "drop",
@@ -794,11 +865,17 @@ impl Checker<'_> {
             }
         }
         let mesh = &cilium.cluster_mesh;
-        let clusters = 1 + self.p.spec.clusters.len() as u32;
-        if mesh.enabled && (mesh.cluster_id == 0 || mesh.cluster_id + clusters - 1 > 255) {
+        let clusters = 1 + self.p.spec.clusters.len() as u64;
+        let last = u64::from(mesh.cluster_id) + clusters - 1;
+        if mesh.enabled && mesh.cluster_id == 0 {
             self.report(
-                Diagnostic::error("cluster-mesh", "spec.cilium.clusterMesh.clusterID", format!("cluster IDs {}-{} do not fit in 1-255", mesh.cluster_id, mesh.cluster_id + clusters - 1))
-                    .with_hint("every cluster in a mesh needs a unique ID from 1 to 255; the management cluster takes `clusterID`, workload clusters the next ones"),
+                Diagnostic::error("cluster-mesh", "spec.cilium.clusterMesh.clusterID", "cluster ID 0 means \"not in a mesh\" to Cilium")
+                    .with_hint("give the management cluster an ID from 1 to 255; workload clusters take the next ones"),
+            );
+        } else if mesh.enabled && last > 255 {
+            self.report(
+                Diagnostic::error("cluster-mesh", "spec.cilium.clusterMesh.clusterID", format!("cluster IDs {}-{last} do not fit in 1-255", mesh.cluster_id))
+                    .with_hint(format!("the management cluster takes `clusterID` and the {} workload cluster(s) the next IDs; use at most {}", clusters - 1, 256 - clusters)),
             );
         }
     }
@@ -820,11 +897,14 @@ impl Checker<'_> {
             }
             self.secret_ref(&format!("{base}.dns01.apiToken"), &acme.dns01.api_token);
             if !c.cert_manager.enabled {
-                self.report(Diagnostic::warning(
-                    "component-disabled",
-                    "spec.components.certManager.enabled",
-                    "cert-manager is disabled, so its ACME settings are unused",
-                ));
+                self.report(
+                    Diagnostic::warning(
+                        "component-disabled",
+                        "spec.components.certManager.enabled",
+                        "cert-manager is disabled, so its ACME settings are unused",
+                    )
+                    .with_hint("remove `acme`, or enable cert-manager"),
+                );
             }
         }
         let dns = &c.external_dns;
@@ -848,15 +928,20 @@ impl Checker<'_> {
             }
             for (i, d) in dns.domain_filters.iter().enumerate() {
                 if let Err(reason) = formats::dns1123_subdomain(d) {
-                    self.report(Diagnostic::error(
-                        "external-dns",
-                        format!("{base}.domainFilters[{i}]"),
-                        format!("`{d}` is not a domain: {reason}"),
-                    ));
+                    self.report(
+                        Diagnostic::error(
+                            "external-dns",
+                            format!("{base}.domainFilters[{i}]"),
+                            format!("`{d}` is not a domain: {reason}"),
+                        )
+                        .with_hint("write a DNS domain such as `example.com`"),
+                    );
                 }
             }
             match &dns.credentials {
-                Some(r) => self.secret_ref(&format!("{base}.credentials"), r),
+                // Credentials shared from cert-manager were checked there.
+                Some(r) if self.index.contains(&format!("{base}.credentials")) => self.secret_ref(&format!("{base}.credentials"), r),
+                Some(_) => {}
                 None if dns.provider.is_some() => self.report(
                     Diagnostic::error("external-dns", base.to_string(), "external-dns has no credentials")
                         .with_hint("set `credentials:` (a secret reference), or use the same provider for cert-manager's DNS-01 to share its token"),
@@ -873,7 +958,7 @@ impl Checker<'_> {
                     "longhorn-replicas",
                     format!("{base}.replicas"),
                     "Longhorn needs at least one replica per volume",
-                ));
+                ).with_hint("set `replicas:` between 1 and the number of schedulable nodes (3 is usual)"));
             } else if lh.replicas as usize > nodes {
                 self.report(
                     Diagnostic::error(
@@ -920,20 +1005,26 @@ impl Checker<'_> {
             );
         }
         if mon.storage_gib == 0 {
-            self.report(Diagnostic::error(
-                "monitoring",
-                "spec.components.monitoring.storageGiB",
-                "Prometheus needs a volume of at least 1 GiB",
-            ));
+            self.report(
+                Diagnostic::error(
+                    "monitoring",
+                    "spec.components.monitoring.storageGiB",
+                    "Prometheus needs a volume of at least 1 GiB",
+                )
+                .with_hint("50 GiB holds about two weeks of a small cluster's metrics"),
+            );
         }
         if let Some(host) = &mon.grafana.host {
             let path = "spec.components.monitoring.grafana.host";
             if let Err(reason) = formats::dns1123_subdomain(host) {
-                self.report(Diagnostic::error(
-                    "hostname",
-                    path,
-                    format!("`{host}` is not a host name: {reason}"),
-                ));
+                self.report(
+                    Diagnostic::error(
+                        "hostname",
+                        path,
+                        format!("`{host}` is not a host name: {reason}"),
+                    )
+                    .with_hint("write a DNS name such as `grafana.example.com`"),
+                );
             } else if dns.enabled
                 && !dns.domain_filters.is_empty()
                 && !dns
@@ -950,11 +1041,14 @@ impl Checker<'_> {
         let mut policies = c.tetragon.policies.clone();
         policies.sort();
         if policies.windows(2).any(|w| w[0] == w[1]) {
-            self.report(Diagnostic::warning(
-                "tetragon",
-                "spec.components.tetragon.policies",
-                "a Tetragon policy is listed twice",
-            ));
+            self.report(
+                Diagnostic::warning(
+                    "tetragon",
+                    "spec.components.tetragon.policies",
+                    "a Tetragon policy is listed twice",
+                )
+                .with_hint("list each policy once"),
+            );
         }
         let b = &c.etcd_backup;
         if b.enabled {
@@ -996,14 +1090,17 @@ impl Checker<'_> {
                             "etcd-backup",
                             format!("{base}.s3.endpoint"),
                             format!("`{}` is not an S3 endpoint: {reason}", s3.endpoint),
-                        ));
+                        ).with_hint("write the S3 API URL, e.g. `https://s3.us-east-1.amazonaws.com` or your MinIO URL"));
                     }
                     if s3.bucket.is_empty() {
-                        self.report(Diagnostic::error(
-                            "etcd-backup",
-                            format!("{base}.s3.bucket"),
-                            "the bucket name is empty",
-                        ));
+                        self.report(
+                            Diagnostic::error(
+                                "etcd-backup",
+                                format!("{base}.s3.bucket"),
+                                "the bucket name is empty",
+                            )
+                            .with_hint("name the bucket the snapshots go to"),
+                        );
                     }
                     self.secret_ref(&format!("{base}.s3.credentials"), &s3.credentials);
                 }

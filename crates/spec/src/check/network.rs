@@ -26,6 +26,13 @@ impl Checker<'_> {
         for (i, (a_name, a, a_path)) in nets.iter().enumerate() {
             for (b_name, b, b_path) in &nets[i + 1..] {
                 if overlaps(a, b) {
+                    // Point at the one the user wrote when the other is a default.
+                    let ((a_name, a, a_path), (b_name, b, b_path)) =
+                        if self.index.contains(b_path) || !self.index.contains(a_path) {
+                            ((a_name, a, a_path), (b_name, b, b_path))
+                        } else {
+                            ((b_name, b, b_path), (a_name, a, a_path))
+                        };
                     let related = self.related(a_path.clone(), format!("{a_name} {a}"));
                     let mut d = Diagnostic::error("cidr-overlap", b_path.clone(), format!("{b_name} {b} overlaps {a_name} {a}"))
                         .with_hint("node, pod and service CIDRs must not share addresses, or routing breaks; pick disjoint ranges");
@@ -38,6 +45,40 @@ impl Checker<'_> {
 
     pub(super) fn network(&mut self) {
         let n = &self.p.spec.network;
+        let mut nets = vec![
+            ("nodeCIDR", n.node_cidr, "spec.network.nodeCIDR".to_string()),
+            ("podCIDR", n.pod_cidr, "spec.network.podCIDR".into()),
+            (
+                "serviceCIDR",
+                n.service_cidr,
+                "spec.network.serviceCIDR".into(),
+            ),
+        ];
+        for (i, c) in self.p.spec.clusters.iter().enumerate() {
+            nets.extend(
+                c.pod_cidr
+                    .map(|net| ("podCIDR", net, format!("spec.clusters[{i}].podCIDR"))),
+            );
+            nets.extend(c.service_cidr.map(|net| {
+                (
+                    "serviceCIDR",
+                    net,
+                    format!("spec.clusters[{i}].serviceCIDR"),
+                )
+            }));
+        }
+        for (name, net, path) in nets {
+            if net.addr() != net.network() && self.index.contains(&path) {
+                self.report(
+                    Diagnostic::error(
+                        "cidr-host-bits",
+                        path,
+                        format!("{name} {net} has host bits set"),
+                    )
+                    .with_hint(format!("write the network address: `{}`", net.trunc())),
+                );
+            }
+        }
         self.disjoint(&[
             ("nodeCIDR", n.node_cidr, "spec.network.nodeCIDR".into()),
             ("podCIDR", n.pod_cidr, "spec.network.podCIDR".into()),
@@ -236,14 +277,21 @@ impl Checker<'_> {
                 continue;
             }
             let reserved = [cidr.network(), cidr.broadcast()];
+            let what = if claim.single {
+                format!("{} ({})", claim.what, claim.range.start)
+            } else {
+                format!("{} {}", claim.what, claim.range)
+            };
             if !claim.range.within(&cidr) {
-                let what = if claim.single {
-                    format!("{} ({})", claim.what, claim.range.start)
+                let verb = if claim.single
+                    || !(cidr.contains(&claim.range.start) || cidr.contains(&claim.range.end))
+                {
+                    "is outside"
                 } else {
-                    format!("{} {}", claim.what, claim.range)
+                    "reaches outside"
                 };
                 self.report(
-                    Diagnostic::error("outside-node-cidr", claim.path.clone(), format!("{what} is outside nodeCIDR {cidr}"))
+                    Diagnostic::error("outside-node-cidr", claim.path.clone(), format!("{what} {verb} nodeCIDR {cidr}"))
                         .with_hint("node addresses, VIPs and pools must be in the node subnet; fix the address or `network.nodeCIDR`"),
                 );
             } else if cidr.prefix_len() < 31 && reserved.iter().any(|r| claim.range.contains(*r)) {
@@ -256,10 +304,11 @@ impl Checker<'_> {
                     Diagnostic::error(
                         "reserved-address",
                         claim.path.clone(),
-                        format!(
-                            "{} {} includes the {which} address of {cidr}",
-                            claim.what, claim.range
-                        ),
+                        if claim.single {
+                            format!("{what} is the {which} address of {cidr}")
+                        } else {
+                            format!("{what} includes the {which} address of {cidr}")
+                        },
                     )
                     .with_hint(format!(
                         "use addresses from {} to {}",

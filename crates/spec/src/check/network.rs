@@ -45,7 +45,7 @@ impl Checker<'_> {
 
     pub(super) fn network(&mut self) {
         let n = &self.p.spec.network;
-        let mut nets = vec![
+        let global = [
             ("nodeCIDR", n.node_cidr, "spec.network.nodeCIDR".to_string()),
             ("podCIDR", n.pod_cidr, "spec.network.podCIDR".into()),
             (
@@ -54,6 +54,7 @@ impl Checker<'_> {
                 "spec.network.serviceCIDR".into(),
             ),
         ];
+        let mut nets = global.to_vec();
         for (i, c) in self.p.spec.clusters.iter().enumerate() {
             nets.extend(
                 c.pod_cidr
@@ -79,15 +80,7 @@ impl Checker<'_> {
                 );
             }
         }
-        self.disjoint(&[
-            ("nodeCIDR", n.node_cidr, "spec.network.nodeCIDR".into()),
-            ("podCIDR", n.pod_cidr, "spec.network.podCIDR".into()),
-            (
-                "serviceCIDR",
-                n.service_cidr,
-                "spec.network.serviceCIDR".into(),
-            ),
-        ]);
+        self.disjoint(&global);
         for (i, c) in self.p.spec.clusters.iter().enumerate() {
             let (Some(pod), Some(svc)) = (c.pod_cidr, c.service_cidr) else {
                 continue;

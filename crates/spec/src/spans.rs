@@ -280,6 +280,15 @@ pub fn parent(path: &str) -> Option<&str> {
     Some(&path[..cut])
 }
 
+/// The largest char boundary of `source` at or below `i`.
+fn char_floor(source: &str, i: usize) -> usize {
+    let mut i = i.min(source.len());
+    while !source.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 /// Byte offsets of line starts, to turn (line, char column) into a byte offset.
 pub(crate) struct LineStarts(Vec<usize>);
 
@@ -298,11 +307,15 @@ impl LineStarts {
             .copied()
             .unwrap_or(source.len());
         let start = start.min(source.len());
-        source[start..]
+        let line_end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i);
+        // A column past the end of its line (a parser reporting the end of input) is
+        // clamped to the line's end.
+        source[start..line_end]
             .char_indices()
             .nth(col0)
-            .map(|(i, _)| start + i)
-            .unwrap_or_else(|| source.len().min(start + col0))
+            .map_or(line_end, |(i, _)| start + i)
     }
 
     /// A [`Location`] for a 1-based line and column, one character long.
@@ -327,6 +340,7 @@ impl LineStarts {
             .end
             .byte_offset()
             .unwrap_or_else(|| self.offset(source, span.end.line(), span.end.col()));
+        let (offset, end) = (char_floor(source, offset), char_floor(source, end));
         let mut len = end.saturating_sub(offset);
         if len == 0 {
             len = source[offset.min(source.len())..]
@@ -392,6 +406,17 @@ spec:
         let idx = SpanIndex::build(doc);
         let l = idx.locate("b").unwrap();
         assert_eq!((l.line, l.column), (5, 4));
+    }
+
+    #[test]
+    fn locations_stay_on_char_boundaries() {
+        let source = "&h2\u{15f}";
+        let lines = LineStarts::new(source);
+        for col in 1..10 {
+            let l = lines.point(source, 1, col);
+            assert!(source.is_char_boundary(l.offset) && source.is_char_boundary(l.offset + l.len));
+        }
+        let _ = SpanIndex::build(source);
     }
 
     #[test]

@@ -165,6 +165,7 @@ fn yaml_diagnostic(err: &YamlError, text: &str, index: &SpanIndex) -> Diagnostic
         path.as_deref()
             .and_then(|p| index.scalar_text(text, p))
             .map(str::trim)
+            .filter(|v| !v.is_empty())
     };
     let (code, message, hint, path) = match err {
         YamlError::SerdeUnknownField { field, expected, .. } => {

@@ -224,20 +224,75 @@ fn fields(s: &Value, defs: &Value, path: &str, rows: &mut Vec<Row>) {
     }
 }
 
+/// Every value at a reference path (`spec.clusters[].name`) in a document: `[]` goes into
+/// every element of a list, `<name>` into every entry of a map.
+fn lookup<'a>(v: &'a Value, segments: &[&str], out: &mut Vec<&'a Value>) {
+    let Some((seg, rest)) = segments.split_first() else {
+        out.push(v);
+        return;
+    };
+    let key = seg.trim_end_matches("[]");
+    let children: Vec<&Value> = if key == "<name>" {
+        v.as_object()
+            .map(|o| o.values().collect())
+            .unwrap_or_default()
+    } else {
+        v.get(key).into_iter().collect()
+    };
+    for mut child in children {
+        let mut level = vec![child];
+        for _ in 0..seg.matches("[]").count() {
+            level = level
+                .iter()
+                .flat_map(|c| c.as_array().into_iter().flatten())
+                .collect();
+        }
+        for c in level.drain(..) {
+            child = c;
+            lookup(child, rest, out);
+        }
+    }
+}
+
+/// An example value for a field from the example specs (which the tests validate): the
+/// first one short enough for a table cell. Object-typed rows show their fields instead.
+fn example(examples: &[Value], path: &str, ty: &str) -> String {
+    if ty == "object" {
+        return String::new();
+    }
+    let segments: Vec<&str> = path.split('.').collect();
+    let mut found = Vec::new();
+    for doc in examples {
+        lookup(doc, &segments, &mut found);
+    }
+    found
+        .into_iter()
+        .map(|v| serde_json::to_string(v).unwrap())
+        .find(|s| s.len() <= 70)
+        .map(|s| format!("`{}`", s.replace('|', "\\|")))
+        .unwrap_or_default()
+}
+
 #[test]
 fn docs_spec_md_reference_is_generated_from_the_schema() {
     let schema = infraflux_spec::json_schema();
     let defs = schema.get("$defs").cloned().unwrap_or_default();
     let mut rows = Vec::new();
     fields(&schema, &defs, "", &mut rows);
-    let mut table = String::from("| field | type | default | meaning |\n|---|---|---|---|\n");
+    let examples: Vec<Value> = ["homelab", "ha", "multi-cluster"]
+        .iter()
+        .map(|n| yaml_to_json(&root().join(format!("examples/{n}.yaml"))))
+        .collect();
+    let mut table =
+        String::from("| field | type | default | example | meaning |\n|---|---|---|---|---|\n");
     for r in &rows {
+        let description = r.description.replace('|', "\\|");
         table.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {description} |\n",
             r.path,
             r.ty,
             r.default,
-            r.description.replace('|', "\\|")
+            example(&examples, &r.path, &r.ty)
         ));
     }
     const BEGIN: &str =

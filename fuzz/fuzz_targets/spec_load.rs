@@ -2,7 +2,8 @@
 //! every semantic check. Besides not panicking, every diagnostic must point inside the
 //! input on a character boundary, and a spec without errors must survive serialize → load.
 //!
-//! Run: `RUSTC_BOOTSTRAP=1 cargo fuzz run spec_load fuzz/seeds/spec_load`
+//! Run: `RUSTC_BOOTSTRAP=1 cargo fuzz run spec_load fuzz/corpus/spec_load fuzz/seeds/spec_load`
+//! (new inputs go to the first, git-ignored directory; the seeds stay as committed).
 #![no_main]
 
 use infraflux_spec::{Source, analyze, load_str, to_yaml};

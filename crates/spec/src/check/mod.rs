@@ -42,6 +42,18 @@ pub(crate) struct Checker<'a> {
     out: Vec<Diagnostic>,
 }
 
+/// "did you mean `x`?" when `input` is close to a known name, else `otherwise()`.
+fn suggest<'a>(
+    input: &str,
+    known: impl IntoIterator<Item = &'a str>,
+    otherwise: impl FnOnce() -> String,
+) -> String {
+    match did_you_mean(input, known) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => otherwise(),
+    }
+}
+
 /// Where a list of names came from, for "did you mean" and hints.
 fn one_of(known: &[String]) -> String {
     known
@@ -58,7 +70,9 @@ impl Checker<'_> {
             "every diagnostic says what to do: `{}` has no hint",
             d.code
         );
-        d.location = self.index.locate(&d.path);
+        if d.location.is_none() {
+            d.location = self.index.locate(&d.path);
+        }
         for r in &mut d.related {
             r.location = self.index.locate(&r.path);
         }
@@ -66,12 +80,9 @@ impl Checker<'_> {
     }
 
     /// Reports at the key of `d.path` rather than its value (for problems with the key).
-    fn report_at_key(&mut self, d: Diagnostic) {
-        let key = self.index.locate_key(&d.path);
+    fn report_at_key(&mut self, mut d: Diagnostic) {
+        d.location = self.index.locate_key(&d.path);
         self.report(d);
-        if let (Some(last), Some(key)) = (self.out.last_mut(), key) {
-            last.location = Some(key);
-        }
     }
 
     /// The first of `paths` written in the file, else the first: a finding about two
@@ -469,10 +480,9 @@ impl Checker<'_> {
                 format!("{path}.node"),
                 format!("no management node is named `{node}`"),
             );
-            d.hint = Some(match did_you_mean(node, nodes.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("nodes: {}", one_of(nodes)),
-            });
+            d.hint = Some(suggest(node, nodes.iter().map(String::as_str), || {
+                format!("nodes: {}", one_of(nodes))
+            }));
             self.report(d);
         }
         let patch_path = format!("{path}.patch");
@@ -487,12 +497,9 @@ impl Checker<'_> {
                             format!("{patch_path}.{key}"),
                             format!("`{key}` is not a top-level field of a Talos machine config"),
                         );
-                        d.hint = Some(match did_you_mean(key, documented) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => {
-                                "a strategic-merge patch starts at `machine:` or `cluster:`".into()
-                            }
-                        });
+                        d.hint = Some(suggest(key, documented, || {
+                            "a strategic-merge patch starts at `machine:` or `cluster:`".into()
+                        }));
                         self.report(d);
                     }
                 }
@@ -567,15 +574,12 @@ impl Checker<'_> {
                         path,
                         format!("size class `{size}` does not exist"),
                     );
-                    d.hint = Some(
-                        match did_you_mean(&size, known.iter().map(String::as_str)) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => format!(
-                                "defined sizes: {}; add more under `spec.sizes`",
-                                one_of(&known)
-                            ),
-                        },
-                    );
+                    d.hint = Some(suggest(&size, known.iter().map(String::as_str), || {
+                        format!(
+                            "defined sizes: {}; add more under `spec.sizes`",
+                            one_of(&known)
+                        )
+                    }));
                     self.report(d);
                 }
                 Some(s) if control_plane && (s.cores < 2 || s.memory_mib < 2048) => self.report(
@@ -608,13 +612,12 @@ impl Checker<'_> {
                 path,
                 format!("`{node}` is not one of `proxmox.nodes`"),
             );
-            d.hint = Some(match did_you_mean(node, known.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!(
+            d.hint = Some(suggest(node, known.iter().map(String::as_str), || {
+                format!(
                     "Proxmox nodes: {}; add it to `spec.proxmox.nodes` if it exists",
                     one_of(known)
-                ),
-            });
+                )
+            }));
             self.report(d);
         }
     }
@@ -857,10 +860,9 @@ impl Checker<'_> {
                     format!("spec.cilium.hubble.metrics[{i}]"),
                     format!("`{base}` is not a Hubble metric"),
                 );
-                d.hint = Some(match did_you_mean(base, METRICS) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("Hubble metrics: {}", METRICS.join(", ")),
-                });
+                d.hint = Some(suggest(base, METRICS, || {
+                    format!("Hubble metrics: {}", METRICS.join(", "))
+                }));
                 self.report(d);
             }
         }

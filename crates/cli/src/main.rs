@@ -35,6 +35,7 @@ enum Command {
     Init(commands::init::Args),
     Check(commands::check::Args),
     Schema(commands::schema::Args),
+    Talos(commands::talos::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::exec(args),
         Command::Check(args) => commands::check::exec(args),
         Command::Schema(args) => commands::schema::exec(args),
+        Command::Talos(args) => commands::talos::exec(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -36,6 +36,31 @@ pub fn render(report: &dyn miette::Diagnostic) -> String {
     out
 }
 
+/// Prints the findings of a spec to stderr, rustc-style.
+pub fn print_diagnostics(analysis: &infraflux_spec::Analysis) {
+    for d in &analysis.diagnostics {
+        eprint!(
+            "{}",
+            render(&infraflux_spec::Report::new(d.clone(), &analysis.source))
+        );
+    }
+}
+
+/// Loads a spec for a command that needs a usable one: on errors, prints every finding and
+/// returns `None` (the command exits 2); warnings are printed and the platform returned.
+pub fn load_platform(path: &std::path::Path) -> Option<infraflux_spec::Platform> {
+    let analysis = infraflux_spec::analyze_file(path);
+    print_diagnostics(&analysis);
+    if analysis.has_errors() {
+        eprintln!(
+            "{}: invalid, run `infraflux check` for details",
+            analysis.source.name
+        );
+        return None;
+    }
+    analysis.platform
+}
+
 /// Prints a top-level error with its causes.
 pub fn error(e: &anyhow::Error) {
     let mut msg = format!("error: {e}");

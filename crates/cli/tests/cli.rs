@@ -332,6 +332,7 @@ fn help_has_examples_and_usage_errors_exit_2() {
         vec!["check", "--help"],
         vec!["init", "--help"],
         vec!["schema", "--help"],
+        vec!["talos", "schematic", "--help"],
     ] {
         infraflux()
             .args(&cmd)
@@ -344,4 +345,56 @@ fn help_has_examples_and_usage_errors_exit_2() {
         .assert()
         .code(2);
     infraflux().arg("frobnicate").assert().code(2);
+}
+
+#[test]
+fn talos_schematic_prints_the_id_of_the_exact_yaml() {
+    let spec = root().join("examples/homelab.yaml");
+    let yaml = infraflux()
+        .args(["talos", "schematic", "--yaml-only"])
+        .arg(&spec)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let out = infraflux()
+        .args(["talos", "schematic", "-o", "json"])
+        .arg(&spec)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(
+        doc["schematic"].as_str().unwrap().as_bytes(),
+        yaml.as_slice()
+    );
+    let id = doc["images"]["schematicId"].as_str().unwrap();
+    assert_eq!(id.len(), 64);
+    assert!(
+        doc["images"]["installer"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/{id}:v1.11.6"))
+    );
+    // The ID is the SHA-256 of the YAML, checked with an independent implementation.
+    let mut sha = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(sha.stdin.as_mut().unwrap(), &yaml).unwrap();
+    let digest = String::from_utf8(sha.wait_with_output().unwrap().stdout).unwrap();
+    assert_eq!(digest.split_whitespace().next(), Some(id));
+    // An invalid spec stops with its diagnostics.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), BROKEN).unwrap();
+    infraflux()
+        .args(["talos", "schematic"])
+        .arg(dir.path().join("bad.yaml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("used twice"));
 }

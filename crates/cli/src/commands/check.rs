@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use infraflux_spec::{Report, Severity, analyze_file};
+use infraflux_spec::{Severity, analyze_file};
 use serde_json::json;
 
 use crate::exit;
@@ -63,12 +63,7 @@ pub fn exec(args: Args) -> Result<u8> {
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
         Format::Text => {
-            for d in &analysis.diagnostics {
-                eprint!(
-                    "{}",
-                    output::render(&Report::new(d.clone(), &analysis.source))
-                );
-            }
+            output::print_diagnostics(&analysis);
             if let Some(p) = resolved {
                 print!("{}", infraflux_spec::to_yaml(p));
             }

@@ -2,6 +2,7 @@
 //! platform on Proxmox VE with Talos Linux, delivered by GitOps.
 
 mod commands;
+mod files;
 mod output;
 
 use std::process::ExitCode;

@@ -332,6 +332,7 @@ fn help_has_examples_and_usage_errors_exit_2() {
         vec!["check", "--help"],
         vec!["init", "--help"],
         vec!["schema", "--help"],
+        vec!["talos", "gen", "secrets", "--help"],
         vec!["talos", "schematic", "--help"],
     ] {
         infraflux()
@@ -397,4 +398,61 @@ fn talos_schematic_prints_the_id_of_the_exact_yaml() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("used twice"));
+}
+
+#[test]
+fn talos_gen_secrets_writes_a_private_bundle_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("secrets.yaml");
+    // Plaintext only when asked for.
+    infraflux()
+        .args(["talos", "gen", "secrets", "-o"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--plaintext"));
+    assert!(!out.exists());
+    infraflux()
+        .args(["talos", "gen", "secrets", "--plaintext", "-o"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let text = std::fs::read_to_string(&out).unwrap();
+    let doc: Value = serde_saphyr::from_str(&text).unwrap();
+    for key in ["cluster", "secrets", "trustdinfo", "certs"] {
+        assert!(doc.get(key).is_some(), "{key} missing");
+    }
+    // The OS CA, decoded from the file, is an Ed25519 CA for O=talos (checked with openssl).
+    use base64::Engine;
+    let crt = base64::engine::general_purpose::STANDARD
+        .decode(doc["certs"]["os"]["crt"].as_str().unwrap())
+        .unwrap();
+    let crt_path = dir.path().join("os.crt");
+    std::fs::write(&crt_path, crt).unwrap();
+    let x509 = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-subject", "-text", "-in"])
+        .arg(&crt_path)
+        .output()
+        .unwrap();
+    let x509 = String::from_utf8_lossy(&x509.stdout);
+    assert!(
+        x509.contains("O = talos") && x509.contains("ED25519"),
+        "{x509}"
+    );
+    // Never replaced.
+    infraflux()
+        .args(["talos", "gen", "secrets", "--plaintext", "-o"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("never replaced"));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
 }

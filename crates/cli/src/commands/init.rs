@@ -1,7 +1,6 @@
 //! `infraflux init`: a new platform repository.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -9,6 +8,7 @@ use age::secrecy::ExposeSecret;
 use anyhow::{Context, Result, bail};
 
 use crate::exit;
+use crate::files::{stage, write_new_private};
 
 /// Start a platform repository: infraflux.yaml, .sops.yaml, .gitignore and an age key
 #[derive(clap::Args)]
@@ -87,7 +87,7 @@ pub fn exec(args: Args) -> Result<u8> {
 
     // All files are written to temporary files first and moved into place without
     // clobbering, so an error leaves no half-initialised repository behind.
-    let staged = [stage(&dir, &spec)?, stage(&dir, &sops)?];
+    let staged = [stage(&dir, spec.as_bytes())?, stage(&dir, sops.as_bytes())?];
     let mut written = Vec::new();
     for (tmp, path) in staged.into_iter().zip([&spec_path, &sops_path]) {
         if let Err(e) = tmp.persist_noclobber(path) {
@@ -104,7 +104,7 @@ pub fn exec(args: Args) -> Result<u8> {
     fs::create_dir_all(&schema_dir)
         .with_context(|| format!("cannot create {}", schema_dir.display()))?;
     let schema = serde_json::to_string_pretty(&infraflux_spec::json_schema())? + "\n";
-    stage(&schema_dir, &schema)?
+    stage(&schema_dir, schema.as_bytes())?
         .persist(schema_dir.join("infraflux.v1alpha1.json"))
         .map_err(|e| e.error)
         .context("cannot write the editor schema")?;
@@ -158,15 +158,6 @@ fn inside(path: &Path, dir: &Path) -> bool {
     resolved.starts_with(dir)
 }
 
-fn stage(dir: &Path, content: &str) -> Result<tempfile::NamedTempFile> {
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".infraflux-init")
-        .tempfile_in(dir)?;
-    tmp.write_all(content.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    Ok(tmp)
-}
-
 /// `.sops.yaml` creation rules for the paths where InfraFlux and users keep secrets. sops
 /// uses the first rule whose `path_regex` matches.
 fn sops_config(recipient: &str) -> String {
@@ -217,7 +208,7 @@ fn update_gitignore(path: &Path) -> Result<&'static str> {
         content.push('\n');
     }
     let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = stage(dir, &content)?;
+    let tmp = stage(dir, content.as_bytes())?;
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -312,12 +303,11 @@ fn create_identity(path: &Path) -> Result<String> {
     let identity = age::x25519::Identity::generate();
     let recipient = identity.to_public().to_string();
     let secret = identity.to_string();
-    let content = format!("# public key: {recipient}\n{}\n", secret.expose_secret());
-    // tempfile creates files with mode 0600 on Unix.
-    let tmp = stage(dir, &content)?;
-    tmp.persist_noclobber(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let content = zeroize::Zeroizing::new(format!(
+        "# public key: {recipient}\n{}\n",
+        secret.expose_secret()
+    ));
+    write_new_private(path, content.as_bytes())?;
     Ok(recipient)
 }
 

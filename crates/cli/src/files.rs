@@ -1,0 +1,32 @@
+//! Writing files so that nothing is lost: content goes to a temporary file in the target
+//! directory (mode 0600 on Unix, as tempfile creates it), is synced, then renamed into place.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// The content in a synced temporary file next to where it will live.
+pub fn stage(dir: &Path, content: &[u8]) -> Result<tempfile::NamedTempFile> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".infraflux-")
+        .tempfile_in(dir)?;
+    tmp.write_all(content)?;
+    tmp.as_file().sync_all()?;
+    Ok(tmp)
+}
+
+/// Writes a new private file (mode 0600); fails if `path` exists, even if it appears while
+/// writing.
+pub fn write_new_private(path: &Path, content: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    stage(dir, content)?
+        .persist_noclobber(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {} (it must not exist yet)", path.display()))?;
+    Ok(())
+}

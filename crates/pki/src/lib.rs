@@ -1,0 +1,28 @@
+//! Certificate authorities, keys and the Talos secrets bundle, in the encodings Talos and
+//! Kubernetes tools read.
+//!
+//! - [`ca`]: key pairs and CA certificates as Talos makes them.
+//! - [`bundle`]: the secrets bundle (`talosctl gen secrets`).
+
+pub mod bundle;
+pub mod ca;
+
+pub use bundle::SecretsBundle;
+pub use ca::{CertificateAndKey, KeyAlgorithm, PrivateKeyPem};
+
+/// What can go wrong with keys, certificates and bundles.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Certificate generation failed.
+    #[error("certificate generation failed: {0}")]
+    Generate(#[from] rcgen::Error),
+    /// A key could not be made, read or written.
+    #[error("{0}")]
+    Key(String),
+    /// A certificate could not be read.
+    #[error("{0}")]
+    Certificate(String),
+    /// A secrets bundle is incomplete or unreadable; every problem, in talosctl's words.
+    #[error("invalid secrets bundle: {}", .0.join("; "))]
+    Bundle(Vec<String>),
+}

@@ -169,14 +169,7 @@ impl SecretsBundle {
 
     /// The bundle as `talosctl gen secrets` writes it.
     pub fn to_yaml(&self) -> Zeroizing<String> {
-        // talosctl (Go yaml.v3) indents by 4 and writes every value on one line.
-        let mut options = serde_saphyr::SerializerOptions::default();
-        options.indent_step = 4;
-        options.prefer_block_scalars = false;
-        Zeroizing::new(
-            serde_saphyr::to_string_with_options(self, options)
-                .expect("a secrets bundle always serializes"),
-        )
+        Zeroizing::new(crate::yaml::to_go_yaml(self))
     }
 
     /// Reads a bundle and checks it as `talosctl gen config --with-secrets` does, reporting

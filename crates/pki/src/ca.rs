@@ -81,10 +81,7 @@ pub fn encode_key(key: &KeyPair) -> Result<PrivateKeyPem, Error> {
     } else if key.algorithm() == &PKCS_ECDSA_P256_SHA256 {
         let secret =
             p256::SecretKey::from_pkcs8_der(&pkcs8).map_err(|e| Error::Key(e.to_string()))?;
-        let sec1 = secret
-            .to_sec1_der()
-            .map_err(|e| Error::Key(e.to_string()))?;
-        (EC_PRIVATE_KEY, Zeroizing::new(sec1.to_vec()))
+        (EC_PRIVATE_KEY, sec1_with_curve(&secret)?)
     } else {
         return Err(Error::Key(format!(
             "unsupported key algorithm {:?}",
@@ -92,6 +89,24 @@ pub fn encode_key(key: &KeyPair) -> Result<PrivateKeyPem, Error> {
         )));
     };
     Ok(PrivateKeyPem(Zeroizing::new(encode_pem(label, &der))))
+}
+
+/// SEC1 `ECPrivateKey` with the named-curve parameters and the public key, as Go's
+/// `x509.MarshalECPrivateKey` writes it; OpenSSL cannot read a SEC1 key without the curve.
+fn sec1_with_curve(secret: &p256::SecretKey) -> Result<Zeroizing<Vec<u8>>, Error> {
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    use p256::pkcs8::AssociatedOid;
+    use sec1::der::Encode;
+    let scalar = Zeroizing::new(secret.to_bytes());
+    let point = secret.public_key().to_encoded_point(false);
+    let key = sec1::EcPrivateKey {
+        private_key: scalar.as_slice(),
+        parameters: Some(sec1::EcParameters::NamedCurve(p256::NistP256::OID)),
+        public_key: Some(point.as_bytes()),
+    };
+    Ok(Zeroizing::new(
+        key.to_der().map_err(|e| Error::Key(e.to_string()))?,
+    ))
 }
 
 /// PEM with LF line endings, as Go's `encoding/pem` writes it (the `pem` crate defaults to

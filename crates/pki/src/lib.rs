@@ -3,12 +3,18 @@
 //!
 //! - [`ca`]: key pairs and CA certificates as Talos makes them.
 //! - [`bundle`]: the secrets bundle (`talosctl gen secrets`).
+//! - [`issue`]: leaf certificates (Talos and Kubernetes API clients).
+//! - [`clientconfig`]: `talosconfig` and `kubeconfig` files.
 
 pub mod bundle;
 pub mod ca;
+pub mod clientconfig;
+pub mod issue;
+mod yaml;
 
 pub use bundle::SecretsBundle;
 pub use ca::{CertificateAndKey, KeyAlgorithm, PrivateKeyPem};
+pub use clientconfig::{Kubeconfig, Talosconfig};
 
 /// What can go wrong with keys, certificates and bundles.
 #[derive(Debug, thiserror::Error)]

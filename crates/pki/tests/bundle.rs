@@ -226,6 +226,20 @@ fn openssl_accepts_the_certificates_and_the_service_account_key() {
             "{name}: {text}"
         );
     }
+    // openssl reads the EC keys (SEC1 with the curve named, as Go writes them).
+    let ec = dir.path().join("etcd.key");
+    std::fs::write(&ec, c.etcd.as_ref().unwrap().key.as_str()).unwrap();
+    let out = Command::new("openssl")
+        .args(["ec", "-check", "-noout", "-text", "-in"])
+        .arg(&ec)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("prime256v1"));
     let sa = dir.path().join("sa.key");
     std::fs::write(&sa, c.k8sserviceaccount.as_ref().unwrap().as_str()).unwrap();
     let out = Command::new("openssl")

@@ -1,0 +1,344 @@
+//! talosconfig and kubeconfig: the files real tools read, certificates that verify, and a
+//! real TLS handshake.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration as StdDuration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use infraflux_pki::ca::{self, KeyAlgorithm};
+use infraflux_pki::issue::{KUBERNETES_ADMIN_VALIDITY, LeafProfile, issue};
+use infraflux_pki::{CertificateAndKey, Kubeconfig, SecretsBundle, Talosconfig};
+use x509_parser::prelude::*;
+
+fn bundle() -> &'static SecretsBundle {
+    static B: OnceLock<SecretsBundle> = OnceLock::new();
+    B.get_or_init(|| SecretsBundle::generate(::time::OffsetDateTime::now_utc()).unwrap())
+}
+
+fn now() -> ::time::OffsetDateTime {
+    ::time::OffsetDateTime::now_utc()
+}
+
+fn unb64(s: &str) -> String {
+    String::from_utf8(STANDARD.decode(s).unwrap()).unwrap()
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, content).unwrap();
+    p
+}
+
+fn openssl_verify(ca: &Path, cert: &Path) -> bool {
+    let out = Command::new("openssl")
+        .arg("verify")
+        .arg("-CAfile")
+        .arg(ca)
+        .arg(cert)
+        .output()
+        .expect("openssl is installed");
+    out.status.success()
+}
+
+fn ski(cert: &X509Certificate) -> Option<Vec<u8>> {
+    cert.extensions()
+        .iter()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
+            _ => None,
+        })
+}
+
+fn aki(cert: &X509Certificate) -> Option<Vec<u8>> {
+    cert.extensions()
+        .iter()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::AuthorityKeyIdentifier(a) => {
+                a.key_identifier.as_ref().map(|k| k.0.to_vec())
+            }
+            _ => None,
+        })
+}
+
+fn check_client(
+    cert_pem: &str,
+    ca_pem: &str,
+    cn: Option<&str>,
+    orgs: &[&str],
+    key_encipherment: bool,
+    days: i64,
+) {
+    let der = ::pem::parse(cert_pem).unwrap().into_contents();
+    let (_, cert) = parse_x509_certificate(&der).unwrap();
+    let ca_der = ::pem::parse(ca_pem).unwrap().into_contents();
+    let (_, ca_cert) = parse_x509_certificate(&ca_der).unwrap();
+    assert!(!cert.is_ca());
+    assert_eq!(
+        cert.subject()
+            .iter_common_name()
+            .map(|c| c.as_str().unwrap())
+            .collect::<Vec<_>>(),
+        cn.into_iter().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        cert.subject()
+            .iter_organization()
+            .map(|o| o.as_str().unwrap())
+            .collect::<Vec<_>>(),
+        orgs
+    );
+    let ku = cert.key_usage().unwrap().unwrap().value;
+    assert!(ku.digital_signature() && !ku.key_cert_sign());
+    assert_eq!(ku.key_encipherment(), key_encipherment);
+    let eku = cert.extended_key_usage().unwrap().unwrap().value;
+    assert!(eku.client_auth && !eku.server_auth);
+    assert_eq!(aki(&cert), ski(&ca_cert), "the AKI names the issuing CA");
+    let secs = cert.validity().not_after.timestamp() - cert.validity().not_before.timestamp();
+    assert!((secs - days * 86_400).abs() <= 10, "{secs}");
+}
+
+#[test]
+fn talosconfig_has_one_context_no_default_nodes_and_an_os_admin_certificate() {
+    let endpoints = vec!["192.168.10.51".to_string(), "192.168.10.52".to_string()];
+    let tc = Talosconfig::generate("mgmt", &endpoints, bundle(), now()).unwrap();
+    let yaml = tc.to_yaml();
+    assert!(!yaml.contains("nodes"), "{}", yaml.as_str());
+    assert!(
+        yaml.starts_with("context: mgmt\ncontexts:\n    mgmt:\n        endpoints:\n"),
+        "{}",
+        yaml.as_str()
+    );
+    let parsed: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap();
+    assert_eq!(
+        parsed["contexts"]["mgmt"]["endpoints"],
+        serde_json::json!(endpoints)
+    );
+    let ctx = &tc.contexts["mgmt"];
+    let os = bundle().certs.os.as_ref().unwrap();
+    assert_eq!(unb64(&ctx.ca), os.certificate);
+    let crt = unb64(&ctx.crt);
+    check_client(&crt, &os.certificate, None, &["os:admin"], false, 365);
+    let key = unb64(&ctx.key);
+    assert!(key.starts_with("-----BEGIN ED25519 PRIVATE KEY-----"));
+    // The key in the file is the certificate's key.
+    let der = ::pem::parse(&crt).unwrap().into_contents();
+    let (_, cert) = parse_x509_certificate(&der).unwrap();
+    assert_eq!(
+        ca::decode_key(&key).unwrap().public_key_raw(),
+        cert.public_key().subject_public_key.data.as_ref()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    assert!(openssl_verify(
+        &write(dir.path(), "ca.crt", &os.certificate),
+        &write(dir.path(), "c.crt", &crt)
+    ));
+}
+
+#[test]
+fn kubeconfig_is_read_by_kubectl_and_its_certificate_verifies() {
+    let kc = Kubeconfig::admin(
+        "mgmt",
+        "https://192.168.10.50:6443",
+        bundle(),
+        now(),
+        KUBERNETES_ADMIN_VALIDITY,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "kubeconfig", &kc.to_yaml());
+    let view = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&path)
+        .args(["config", "view", "--raw", "-o", "json"])
+        .output()
+        .expect("kubectl is installed");
+    assert!(
+        view.status.success(),
+        "{}",
+        String::from_utf8_lossy(&view.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&view.stdout).unwrap();
+    assert_eq!(v["current-context"], "admin@mgmt");
+    assert_eq!(
+        v["clusters"][0]["cluster"]["server"],
+        "https://192.168.10.50:6443"
+    );
+    assert_eq!(v["contexts"][0]["context"]["namespace"], "default");
+    assert_eq!(v["users"][0]["name"], "admin@mgmt");
+    assert_eq!(
+        v["users"][0]["user"]["client-key-data"],
+        kc.users[0].user.client_key_data.as_str()
+    );
+    let contexts = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(&path)
+        .args(["config", "get-contexts", "-o", "name"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&contexts.stdout).trim(),
+        "admin@mgmt"
+    );
+    let k8s = bundle().certs.k8s.as_ref().unwrap();
+    let crt = unb64(&kc.users[0].user.client_certificate_data);
+    check_client(
+        &crt,
+        &k8s.certificate,
+        Some("admin"),
+        &["system:masters"],
+        true,
+        365,
+    );
+    assert!(openssl_verify(
+        &write(dir.path(), "ca.crt", &k8s.certificate),
+        &write(dir.path(), "admin.crt", &crt)
+    ));
+    assert!(unb64(&kc.users[0].user.client_key_data).starts_with("-----BEGIN EC PRIVATE KEY-----"));
+}
+
+/// Starts `openssl s_server` on a free loopback port, requiring a client certificate from
+/// `ca`; returns the child and the port once it accepts connections.
+fn tls_server(dir: &Path, ca: &Path, server: &CertificateAndKey) -> (std::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cert = write(dir, "server.crt", &server.certificate);
+    let key = write(dir, "server.key", server.key.as_str());
+    let mut child = Command::new("openssl")
+        .args([
+            "s_server",
+            "-naccept",
+            "1",
+            "-verify_return_error",
+            "-Verify",
+            "1",
+            "-accept",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(cert)
+        .arg("-key")
+        .arg(key)
+        .arg("-CAfile")
+        .arg(ca)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // s_server prints ACCEPT once it listens; a probe connection would use up -naccept 1.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let deadline = Instant::now() + StdDuration::from_secs(10);
+    while !line.contains("ACCEPT") {
+        line.clear();
+        if std::io::BufRead::read_line(&mut stdout, &mut line).unwrap() == 0 {
+            let mut err = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+            panic!("s_server exited before listening: {err}");
+        }
+        assert!(Instant::now() < deadline, "s_server did not start");
+    }
+    // Keep draining its output so that it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    (child, port)
+}
+
+/// Connects with `openssl s_client` presenting `client`; whether the server accepted it.
+fn handshake(dir: &Path, port: u16, ca: &Path, client: &CertificateAndKey) -> bool {
+    let cert = write(dir, "client.crt", &client.certificate);
+    let key = write(dir, "client.key", client.key.as_str());
+    let out = Command::new("openssl")
+        .args(["s_client", "-brief", "-verify_return_error", "-connect"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-servername")
+        .arg("localhost")
+        .arg("-cert")
+        .arg(cert)
+        .arg("-key")
+        .arg(key)
+        .arg("-CAfile")
+        .arg(ca)
+        // Send a line, so that with TLS 1.3 the server's verdict on the client certificate
+        // arrives before the client hangs up.
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            std::io::Write::write_all(c.stdin.as_mut().unwrap(), b"ping\n")?;
+            std::thread::sleep(StdDuration::from_millis(300));
+            drop(c.stdin.take());
+            c.wait_with_output()
+        })
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    out.status.success() && !stderr.contains("alert")
+}
+
+#[test]
+fn tls_server_of_the_kubernetes_ca_accepts_the_admin_and_rejects_a_stranger() {
+    let k8s = bundle().certs.k8s.as_ref().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = write(dir.path(), "ca.crt", &k8s.certificate);
+    let server = issue(
+        k8s,
+        &LeafProfile::server(
+            &["localhost", "127.0.0.1"],
+            now(),
+            ::time::Duration::days(1),
+        ),
+    )
+    .unwrap();
+    let kc = Kubeconfig::admin(
+        "mgmt",
+        "https://127.0.0.1:6443",
+        bundle(),
+        now(),
+        KUBERNETES_ADMIN_VALIDITY,
+    )
+    .unwrap();
+    let admin = CertificateAndKey {
+        certificate: unb64(&kc.users[0].user.client_certificate_data),
+        key: infraflux_pki::PrivateKeyPem(zeroize::Zeroizing::new(unb64(
+            &kc.users[0].user.client_key_data,
+        ))),
+    };
+    let (mut srv, port) = tls_server(dir.path(), &ca, &server);
+    assert!(
+        handshake(dir.path(), port, &ca, &admin),
+        "the admin certificate must be accepted"
+    );
+    let _ = srv.wait();
+
+    // A client certificate with the same subject from another CA is refused.
+    let other_ca = ca::generate_ca(
+        KeyAlgorithm::EcdsaP256,
+        Some("kubernetes"),
+        now(),
+        ::time::Duration::days(1),
+    )
+    .unwrap();
+    let stranger = issue(
+        &other_ca,
+        &LeafProfile::kubernetes_admin(now(), KUBERNETES_ADMIN_VALIDITY),
+    )
+    .unwrap();
+    let (mut srv, port) = tls_server(dir.path(), &ca, &server);
+    let accepted = handshake(dir.path(), port, &ca, &stranger);
+    let _ = srv.kill();
+    let mut err = String::new();
+    let _ = srv.stderr.take().unwrap().read_to_string(&mut err);
+    let _ = srv.wait();
+    assert!(!accepted, "a certificate from another CA must be refused");
+    assert!(
+        err.to_lowercase().contains("verify") || err.contains("certificate"),
+        "server said: {err}"
+    );
+}

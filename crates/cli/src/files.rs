@@ -30,3 +30,25 @@ pub fn write_new_private(path: &Path, content: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot write {} (it must not exist yet)", path.display()))?;
     Ok(())
 }
+
+/// Writes `path` atomically, replacing what was there; mode 0600 when `private`, else 0644.
+pub fn replace_file(path: &Path, content: &[u8], private: bool) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = stage(dir, content)?;
+    #[cfg(unix)]
+    if !private {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

@@ -48,7 +48,9 @@ pub fn print_diagnostics(analysis: &infraflux_spec::Analysis) {
 
 /// Loads a spec for a command that needs a usable one: on errors, prints every finding and
 /// returns `None` (the command exits 2); warnings are printed and the platform returned.
-pub fn load_platform(path: &std::path::Path) -> Option<infraflux_spec::Platform> {
+pub fn load_platform(
+    path: &std::path::Path,
+) -> Option<(infraflux_spec::Platform, infraflux_spec::Source)> {
     let analysis = infraflux_spec::analyze_file(path);
     print_diagnostics(&analysis);
     if analysis.has_errors() {
@@ -58,7 +60,7 @@ pub fn load_platform(path: &std::path::Path) -> Option<infraflux_spec::Platform>
         );
         return None;
     }
-    analysis.platform
+    analysis.platform.map(|p| (p, analysis.source))
 }
 
 /// Prints a top-level error with its causes.

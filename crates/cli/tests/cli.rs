@@ -333,6 +333,7 @@ fn help_has_examples_and_usage_errors_exit_2() {
         vec!["init", "--help"],
         vec!["schema", "--help"],
         vec!["talos", "gen", "secrets", "--help"],
+        vec!["talos", "gen", "config", "--help"],
         vec!["talos", "schematic", "--help"],
     ] {
         infraflux()
@@ -455,4 +456,114 @@ fn talos_gen_secrets_writes_a_private_bundle_once() {
         .code(2)
         .stderr(predicate::str::contains("never replaced"));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
+}
+
+#[test]
+fn talos_gen_config_writes_every_nodes_config_and_never_regenerates_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("talos");
+    let ha = root().join("examples/ha.yaml");
+    infraflux()
+        .args(["talos", "gen", "config"])
+        .arg(&ha)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--plaintext"));
+    infraflux()
+        .args(["talos", "gen", "config", "--plaintext"])
+        .arg(&ha)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("created  secrets.yaml"));
+    let names = [
+        "secrets.yaml",
+        "cp-1.yaml",
+        "cp-2.yaml",
+        "cp-3.yaml",
+        "worker-1.yaml",
+        "worker-2.yaml",
+        "worker-3.yaml",
+        "talosconfig",
+        "kubeconfig",
+        "schematic.yaml",
+    ];
+    for name in names {
+        let meta = std::fs::metadata(out.join(name)).unwrap_or_else(|_| panic!("{name} missing"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let want = if name == "schematic.yaml" {
+                0o644
+            } else {
+                0o600
+            };
+            assert_eq!(meta.permissions().mode() & 0o777, want, "{name}");
+        }
+    }
+    // Same spec, same bundle: byte-identical configs.
+    let before = std::fs::read(out.join("cp-2.yaml")).unwrap();
+    infraflux()
+        .args(["talos", "gen", "config", "--plaintext"])
+        .arg(&ha)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("reused   secrets.yaml"));
+    assert_eq!(std::fs::read(out.join("cp-2.yaml")).unwrap(), before);
+    // kubectl reads the kubeconfig; the talosconfig names its control planes and no nodes.
+    let view = std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(out.join("kubeconfig"))
+        .args(["config", "get-contexts", "-o", "name"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&view.stdout).trim(), "admin@mgmt");
+    let tc = std::fs::read_to_string(out.join("talosconfig")).unwrap();
+    assert!(tc.contains("10.20.0.11") && !tc.contains("nodes"));
+    // A lost bundle is never silently replaced.
+    std::fs::remove_file(out.join("secrets.yaml")).unwrap();
+    infraflux()
+        .args(["talos", "gen", "config", "--plaintext"])
+        .arg(&ha)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Restore it from your backup"));
+    assert!(!out.join("secrets.yaml").exists());
+}
+
+#[test]
+fn talos_gen_config_reports_a_failing_patch_at_its_place_in_the_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("examples/homelab.yaml")).unwrap().replace(
+        "      - node: mgmt-cp-1\n        patch:\n          - op: add",
+        "      - node: mgmt-cp-1\n        patch:\n          - op: replace\n            path: /machine/nosuch\n            value: 1\n          - op: add",
+    );
+    let spec = dir.path().join("infraflux.yaml");
+    std::fs::write(&spec, &text).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.contains("path: /machine/nosuch"))
+        .unwrap();
+    // The diagnostic points at the patch (the list under `patch:`), one line above its first op.
+    infraflux()
+        .args(["talos", "gen", "config", "--plaintext"])
+        .arg(&spec)
+        .arg("-o")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/machine/nosuch"))
+        .stderr(predicate::str::contains(format!(
+            "infraflux.yaml:{}:",
+            line - 1
+        )));
+    // Nothing was written, not even the new bundle.
+    assert!(!dir.path().join("out").exists());
 }

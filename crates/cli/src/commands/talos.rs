@@ -2,12 +2,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use infraflux_talos::Schematic;
 use serde_json::json;
 
 use crate::exit;
-use crate::files::write_new_private;
+use crate::files::{replace_file, write_new_private};
 use crate::output::{self, Format};
 
 /// Talos material usable with talosctl: Image Factory schematic, secrets bundle
@@ -28,6 +28,30 @@ enum Command {
 #[derive(clap::Subcommand)]
 enum Gen {
     Secrets(GenSecretsArgs),
+    Config(GenConfigArgs),
+}
+
+/// Generate the management cluster's Talos material: secrets bundle, a machine config per node, talosconfig, kubeconfig, schematic
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  infraflux talos gen config --plaintext -o talos\n  talosctl apply-config --insecure -n 192.168.10.51 -f talos/mgmt-cp-1.yaml\n  talosctl --talosconfig talos/talosconfig -n 192.168.10.51 version\n  kubectl --kubeconfig talos/kubeconfig get nodes\n\nAn existing DIR/secrets.yaml (or --secrets FILE) is reused, so the same spec gives the same\nconfigs. A new bundle is made only when DIR holds no Talos material yet: if configs exist but\nthe bundle is gone, restore it from your backup instead of generating another."
+)]
+struct GenConfigArgs {
+    /// The spec file
+    #[arg(default_value = "infraflux.yaml")]
+    spec: PathBuf,
+    /// Output directory
+    #[arg(short, long, default_value = "talos")]
+    output: PathBuf,
+    /// Secrets bundle to use (default: DIR/secrets.yaml, created when DIR has no Talos material)
+    #[arg(long)]
+    secrets: Option<PathBuf>,
+    /// Validity of the kubeconfig's admin certificate, in days
+    #[arg(long, default_value_t = 365)]
+    kubeconfig_days: u32,
+    /// Write key material unencrypted (required until `infraflux secrets` lands)
+    #[arg(long)]
+    plaintext: bool,
 }
 
 /// Generate a Talos secrets bundle (the CAs, tokens and keys of a cluster), as `talosctl gen secrets` does
@@ -65,11 +89,12 @@ pub fn exec(args: Args) -> Result<u8> {
     match args.command {
         Command::Schematic(a) => schematic(a),
         Command::Gen(Gen::Secrets(a)) => gen_secrets(a),
+        Command::Gen(Gen::Config(a)) => gen_config(a),
     }
 }
 
 fn schematic(args: SchematicArgs) -> Result<u8> {
-    let Some(platform) = output::load_platform(&args.spec) else {
+    let Some((platform, _)) = output::load_platform(&args.spec) else {
         return Ok(exit::ERROR);
     };
     let talos = &platform.spec.talos;
@@ -115,6 +140,125 @@ fn gen_secrets(args: GenSecretsArgs) -> Result<u8> {
     eprintln!(
         "wrote {} (mode 0600): keep it safe and backed up; it is the cluster's root of trust",
         args.output.display()
+    );
+    Ok(exit::OK)
+}
+
+/// The bundle `gen config` uses: the given or existing one; a new one only where no Talos
+/// material exists yet (a bundle is never regenerated silently, talhelper#926).
+fn config_bundle(args: &GenConfigArgs) -> Result<(infraflux_pki::SecretsBundle, &'static str)> {
+    let default = args.output.join("secrets.yaml");
+    let path = args.secrets.clone().unwrap_or_else(|| default.clone());
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let bundle = infraflux_pki::SecretsBundle::from_yaml(&text).with_context(|| {
+            format!(
+                "{} is not a usable secrets bundle; restore it from your backup",
+                path.display()
+            )
+        })?;
+        return Ok((bundle, "reused"));
+    }
+    if args.secrets.is_some() {
+        anyhow::bail!("{} does not exist", path.display());
+    }
+    let existing = ["talosconfig", "kubeconfig", "schematic.yaml"]
+        .iter()
+        .map(|f| args.output.join(f))
+        .find(|p| p.exists());
+    if let Some(found) = existing {
+        anyhow::bail!(
+            "{} exists but {} is missing: this cluster's secrets bundle is gone. Restore it from your backup (or pass --secrets FILE); a new bundle would not match machines built with the old one",
+            found.display(),
+            default.display()
+        );
+    }
+    // Written by the caller once everything else has been generated: a failure leaves
+    // nothing behind.
+    Ok((
+        infraflux_pki::SecretsBundle::generate(time::OffsetDateTime::now_utc())?,
+        "created",
+    ))
+}
+
+fn gen_config(args: GenConfigArgs) -> Result<u8> {
+    if !args.plaintext {
+        anyhow::bail!(
+            "machine configs, talosconfig and kubeconfig hold private keys and would be written unencrypted; pass --plaintext to accept that (SOPS encryption is not available yet)"
+        );
+    }
+    let Some((platform, source)) = output::load_platform(&args.spec) else {
+        return Ok(exit::ERROR);
+    };
+    let (bundle, how) = config_bundle(&args)?;
+    let configs = match infraflux_talos::management_configs(&platform, &bundle) {
+        Ok(c) => c,
+        Err(infraflux_talos::ConfigError::Patch {
+            index,
+            node,
+            message,
+        }) => {
+            let path = format!("spec.talos.patches[{index}].patch");
+            let mut d = infraflux_spec::Diagnostic::error("patch", path.clone(), format!("this patch cannot be applied to node `{node}`: {message}"))
+                .with_hint("a JSON patch can only replace, remove or test paths that exist in the generated config; `add` creates them (docs/talos.md)");
+            d.location = infraflux_spec::SpanIndex::build(&source.text).locate(&path);
+            eprint!(
+                "{}",
+                output::render(&infraflux_spec::Report::new(d, &source))
+            );
+            return Ok(exit::ERROR);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let m = &platform.spec.management;
+    let now = time::OffsetDateTime::now_utc();
+    let endpoints: Vec<String> = m.control_planes.iter().map(|n| n.ip.to_string()).collect();
+    let talosconfig = infraflux_pki::Talosconfig::generate(&m.name, &endpoints, &bundle, now)?;
+    let server = format!(
+        "https://{}:{}",
+        m.endpoint.vip,
+        infraflux_talos::machineconfig::API_PORT
+    );
+    let lifetime = time::Duration::days(i64::from(args.kubeconfig_days));
+    let kubeconfig = infraflux_pki::Kubeconfig::admin(&m.name, &server, &bundle, now, lifetime)?;
+    let schematic = Schematic::from_spec(&platform.spec.talos).to_yaml();
+
+    let dir = &args.output;
+    if how == "created" {
+        write_new_private(&dir.join("secrets.yaml"), bundle.to_yaml().as_bytes())?;
+    }
+    let mut files: Vec<(String, Vec<u8>)> = configs
+        .iter()
+        .map(|c| (format!("{}.yaml", c.node), c.to_yaml().into_bytes()))
+        .collect();
+    files.push((
+        "talosconfig".into(),
+        talosconfig.to_yaml().as_bytes().to_vec(),
+    ));
+    files.push((
+        "kubeconfig".into(),
+        kubeconfig.to_yaml().as_bytes().to_vec(),
+    ));
+    files.push(("schematic.yaml".into(), schematic.into_bytes()));
+    for (name, content) in &files {
+        let private = name != "schematic.yaml";
+        replace_file(&dir.join(name), content, private)?;
+    }
+    println!(
+        "{} secrets.yaml",
+        if how == "created" {
+            "created "
+        } else {
+            "reused  "
+        }
+    );
+    for (name, _) in &files {
+        println!("wrote    {name}");
+    }
+    eprintln!(
+        "{}: key material is unencrypted and mode 0600; keep it out of Git",
+        dir.display()
     );
     Ok(exit::OK)
 }

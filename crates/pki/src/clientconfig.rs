@@ -80,6 +80,7 @@ impl Talosconfig {
 #[serde(rename_all = "kebab-case")]
 pub struct Kubeconfig {
     /// Always `v1`.
+    #[serde(rename = "apiVersion")]
     pub api_version: String,
     /// Clusters.
     pub clusters: Vec<NamedCluster>,
@@ -218,5 +219,85 @@ mod zeroizing_string {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Zeroizing<String>, D::Error> {
         Ok(Zeroizing::new(String::deserialize(d)?))
+    }
+}
+
+/// Parses a client config file as a YAML mapping (an empty file is an empty mapping).
+fn parse_existing(
+    existing: &str,
+    what: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    if existing.trim().is_empty() {
+        return Ok(serde_json::Map::new());
+    }
+    match serde_saphyr::from_str::<serde_json::Value>(existing) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::Merge(format!(
+            "the existing {what} is not a YAML mapping"
+        ))),
+        Err(e) => Err(Error::Merge(format!(
+            "the existing {what} does not parse: {e}"
+        ))),
+    }
+}
+
+impl Talosconfig {
+    /// Merges this talosconfig into an existing one: its context replaces a context of the
+    /// same name and becomes current; every other context is kept as it was.
+    pub fn merge_into(&self, existing: &str) -> Result<Zeroizing<String>, Error> {
+        let mut doc = parse_existing(existing, "talosconfig")?;
+        let ours = serde_json::to_value(self).map_err(|e| Error::Merge(e.to_string()))?;
+        let contexts = doc
+            .entry("contexts")
+            .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+        let contexts = contexts.as_object_mut().ok_or_else(|| {
+            Error::Merge("`contexts` of the existing talosconfig is not a mapping".into())
+        })?;
+        for (name, ctx) in ours["contexts"].as_object().expect("contexts") {
+            contexts.insert(name.clone(), ctx.clone());
+        }
+        doc.insert("context".into(), ours["context"].clone());
+        Ok(Zeroizing::new(crate::yaml::to_go_yaml(&doc)))
+    }
+}
+
+impl Kubeconfig {
+    /// Merges this kubeconfig into an existing one (`~/.kube/config`): its cluster, user and
+    /// context replace entries of the same names in place or are appended, and its context
+    /// becomes current; every other entry is kept as it was.
+    pub fn merge_into(&self, existing: &str) -> Result<Zeroizing<String>, Error> {
+        if existing.trim().is_empty() {
+            return Ok(self.to_yaml());
+        }
+        let mut doc = parse_existing(existing, "kubeconfig")?;
+        let ours = serde_json::to_value(self).map_err(|e| Error::Merge(e.to_string()))?;
+        doc.entry("apiVersion").or_insert_with(|| "v1".into());
+        doc.entry("kind").or_insert_with(|| "Config".into());
+        for list in ["clusters", "users", "contexts"] {
+            let entries = doc
+                .entry(list)
+                .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+            if entries.is_null() {
+                *entries = serde_json::Value::Array(Vec::new());
+            }
+            let entries = entries.as_array_mut().ok_or_else(|| {
+                Error::Merge(format!("`{list}` of the existing kubeconfig is not a list"))
+            })?;
+            for new in ours[list].as_array().expect("list") {
+                match entries
+                    .iter_mut()
+                    .find(|e| e.get("name") == new.get("name"))
+                {
+                    Some(slot) => *slot = new.clone(),
+                    None => entries.push(new.clone()),
+                }
+            }
+        }
+        doc.insert("current-context".into(), ours["current-context"].clone());
+        let mut options = serde_saphyr::SerializerOptions::default();
+        options.prefer_block_scalars = false;
+        let text = serde_saphyr::to_string_with_options(&doc, options)
+            .map_err(|e| Error::Merge(e.to_string()))?;
+        Ok(Zeroizing::new(text))
     }
 }

@@ -28,6 +28,9 @@ pub enum Error {
     /// A certificate could not be read.
     #[error("{0}")]
     Certificate(String),
+    /// An existing client config could not be merged into.
+    #[error("{0}")]
+    Merge(String),
     /// A secrets bundle is incomplete or unreadable; every problem, in talosctl's words.
     #[error("invalid secrets bundle: {}", .0.join("; "))]
     Bundle(Vec<String>),

@@ -163,6 +163,31 @@ fn kubeconfig_is_read_by_kubectl_and_its_certificate_verifies() {
     );
     let v: serde_json::Value = serde_json::from_slice(&view.stdout).unwrap();
     assert_eq!(v["current-context"], "admin@mgmt");
+    // client-go's field names, exactly (kubectl ignores misspelt ones silently).
+    assert_eq!(
+        (&v["apiVersion"], &v["kind"]),
+        (&serde_json::json!("v1"), &serde_json::json!("Config"))
+    );
+    let raw: serde_json::Value = serde_saphyr::from_str(&kc.to_yaml()).unwrap();
+    let mut keys: Vec<&str> = raw
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "apiVersion",
+            "clusters",
+            "contexts",
+            "current-context",
+            "kind",
+            "preferences",
+            "users"
+        ]
+    );
     assert_eq!(
         v["clusters"][0]["cluster"]["server"],
         "https://192.168.10.50:6443"
@@ -341,4 +366,129 @@ fn tls_server_of_the_kubernetes_ca_accepts_the_admin_and_rejects_a_stranger() {
         err.to_lowercase().contains("verify") || err.contains("certificate"),
         "server said: {err}"
     );
+}
+
+fn kubectl_view(path: &Path) -> serde_json::Value {
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(path)
+        .args(["config", "view", "--raw", "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn named<'a>(view: &'a serde_json::Value, list: &str, name: &str) -> Option<&'a serde_json::Value> {
+    view[list].as_array()?.iter().find(|e| e["name"] == name)
+}
+
+#[test]
+fn kubeconfig_merge_keeps_every_other_entry_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    let kubectl = |args: &[&str]| {
+        let out = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&path)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // Someone's existing config, made by kubectl itself, with a stale entry of ours.
+    kubectl(&[
+        "config",
+        "set-cluster",
+        "work",
+        "--server=https://10.1.2.3:6443",
+        "--insecure-skip-tls-verify=true",
+    ]);
+    kubectl(&["config", "set-credentials", "me@work", "--token=abc123"]);
+    kubectl(&[
+        "config",
+        "set-context",
+        "me@work",
+        "--cluster=work",
+        "--user=me@work",
+        "--namespace=team",
+    ]);
+    kubectl(&[
+        "config",
+        "set-cluster",
+        "mgmt",
+        "--server=https://192.0.2.1:6443",
+    ]);
+    kubectl(&["config", "use-context", "me@work"]);
+    let before = kubectl_view(&path);
+
+    let ours = Kubeconfig::admin(
+        "mgmt",
+        "https://192.168.10.50:6443",
+        bundle(),
+        now(),
+        KUBERNETES_ADMIN_VALIDITY,
+    )
+    .unwrap();
+    let merged = ours
+        .merge_into(&std::fs::read_to_string(&path).unwrap())
+        .unwrap();
+    std::fs::write(&path, merged.as_str()).unwrap();
+    let after = kubectl_view(&path);
+
+    for (list, name) in [
+        ("clusters", "work"),
+        ("users", "me@work"),
+        ("contexts", "me@work"),
+    ] {
+        assert_eq!(
+            named(&after, list, name),
+            named(&before, list, name),
+            "{list}/{name} changed"
+        );
+    }
+    assert_eq!(
+        named(&after, "clusters", "mgmt").unwrap()["cluster"]["server"],
+        "https://192.168.10.50:6443"
+    );
+    assert_eq!(
+        after["clusters"].as_array().unwrap().len(),
+        2,
+        "the stale `mgmt` entry is replaced, not duplicated"
+    );
+    assert_eq!(after["current-context"], "admin@mgmt");
+    assert!(named(&after, "users", "admin@mgmt").is_some());
+    // Into nothing: a fresh file.
+    let fresh = ours.merge_into("").unwrap();
+    assert_eq!(
+        serde_saphyr::from_str::<serde_json::Value>(&fresh).unwrap(),
+        serde_json::to_value(&ours).unwrap()
+    );
+}
+
+#[test]
+fn talosconfig_merge_keeps_other_contexts() {
+    let other = Talosconfig::generate("lab", &["10.0.0.2".to_string()], bundle(), now()).unwrap();
+    let ours =
+        Talosconfig::generate("mgmt", &["192.168.10.51".to_string()], bundle(), now()).unwrap();
+    let merged = ours.merge_into(&other.to_yaml()).unwrap();
+    let v: serde_json::Value = serde_saphyr::from_str(&merged).unwrap();
+    assert_eq!(v["context"], "mgmt");
+    assert_eq!(
+        v["contexts"]["lab"],
+        serde_json::to_value(&other.contexts["lab"]).unwrap()
+    );
+    assert_eq!(
+        v["contexts"]["mgmt"],
+        serde_json::to_value(&ours.contexts["mgmt"]).unwrap()
+    );
+    assert!(!merged.contains("nodes"));
 }

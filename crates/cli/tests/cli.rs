@@ -334,6 +334,8 @@ fn help_has_examples_and_usage_errors_exit_2() {
         vec!["schema", "--help"],
         vec!["talos", "gen", "secrets", "--help"],
         vec!["talos", "gen", "config", "--help"],
+        vec!["talos", "kubeconfig", "--help"],
+        vec!["talos", "talosconfig", "--help"],
         vec!["talos", "schematic", "--help"],
     ] {
         infraflux()
@@ -566,4 +568,82 @@ fn talos_gen_config_reports_a_failing_patch_at_its_place_in_the_spec() {
         )));
     // Nothing was written, not even the new bundle.
     assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn talos_client_configs_merge_into_the_tools_default_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let spec = root().join("examples/homelab.yaml");
+    let talos = dir.path().join("talos");
+    infraflux()
+        .args(["talos", "gen", "config", "--plaintext"])
+        .arg(&spec)
+        .arg("-o")
+        .arg(&talos)
+        .assert()
+        .code(0);
+    let secrets = talos.join("secrets.yaml");
+    // An existing kubeconfig with someone else's cluster, at $KUBECONFIG.
+    let kubeconfig = dir.path().join("kube.yaml");
+    let kubectl = |args: &[&str]| {
+        let out = std::process::Command::new("kubectl")
+            .env("KUBECONFIG", &kubeconfig)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    kubectl(&[
+        "config",
+        "set-cluster",
+        "work",
+        "--server=https://10.9.9.9:6443",
+    ]);
+    kubectl(&["config", "set-context", "me@work", "--cluster=work"]);
+    let run = |kind: &str| {
+        let mut cmd = infraflux();
+        cmd.env("HOME", &home)
+            .env("KUBECONFIG", &kubeconfig)
+            .env_remove("TALOSCONFIG")
+            .args(["talos", kind, "--merge", "--secrets"])
+            .arg(&secrets)
+            .arg(&spec);
+        cmd
+    };
+    run("kubeconfig")
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("current context: admin@mgmt"));
+    let contexts = kubectl(&["config", "get-contexts", "-o", "name"]);
+    assert_eq!(
+        contexts.lines().collect::<Vec<_>>(),
+        ["admin@mgmt", "me@work"]
+    );
+    assert_eq!(kubectl(&["config", "current-context"]).trim(), "admin@mgmt");
+    // talosconfig: ~/.talos/config when TALOSCONFIG is unset, created when missing.
+    run("talosconfig").assert().code(0);
+    let tc: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(home.join(".talos/config")).unwrap())
+            .unwrap();
+    assert_eq!(tc["context"], "mgmt");
+    assert_eq!(
+        tc["contexts"]["mgmt"]["endpoints"],
+        serde_json::json!(["192.168.10.51"])
+    );
+    // Without --merge an existing file is never overwritten.
+    infraflux()
+        .args(["talos", "kubeconfig", "--secrets"])
+        .arg(&secrets)
+        .arg(&spec)
+        .arg("-o")
+        .arg(&kubeconfig)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("pass --merge"));
 }

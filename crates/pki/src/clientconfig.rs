@@ -245,6 +245,9 @@ impl Talosconfig {
     /// Merges this talosconfig into an existing one: its context replaces a context of the
     /// same name and becomes current; every other context is kept as it was.
     pub fn merge_into(&self, existing: &str) -> Result<Zeroizing<String>, Error> {
+        if existing.trim().is_empty() {
+            return Ok(self.to_yaml());
+        }
         let mut doc = parse_existing(existing, "talosconfig")?;
         let ours = serde_json::to_value(self).map_err(|e| Error::Merge(e.to_string()))?;
         let contexts = doc

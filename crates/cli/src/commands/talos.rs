@@ -20,9 +20,41 @@ pub struct Args {
 #[derive(clap::Subcommand)]
 enum Command {
     Schematic(SchematicArgs),
+    Talosconfig(ClientConfigArgs),
+    Kubeconfig(ClientConfigArgs),
     /// Generate Talos material
     #[command(subcommand)]
     Gen(Gen),
+}
+
+/// Issue a new admin client config (talosconfig or kubeconfig) for the management cluster
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  infraflux talos talosconfig --merge            # into $TALOSCONFIG or ~/.talos/config\n  infraflux talos kubeconfig --merge             # into $KUBECONFIG or ~/.kube/config\n  infraflux talos kubeconfig -o admin.kubeconfig --days 30\n  infraflux talos talosconfig --merge -o ./talosconfig\n\nMerging keeps every other context, cluster and user as it was and makes this one current.\nThe certificate is issued from the secrets bundle (default talos/secrets.yaml)."
+)]
+struct ClientConfigArgs {
+    /// The spec file
+    #[arg(default_value = "infraflux.yaml")]
+    spec: PathBuf,
+    /// The secrets bundle
+    #[arg(long, default_value = "talos/secrets.yaml")]
+    secrets: PathBuf,
+    /// The file to write (default ./talosconfig or ./kubeconfig), or with --merge the file to
+    /// merge into (default $TALOSCONFIG or ~/.talos/config; $KUBECONFIG or ~/.kube/config)
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Merge into an existing config instead of writing a new file
+    #[arg(long)]
+    merge: bool,
+    /// Validity of the kubeconfig's admin certificate, in days
+    #[arg(long, default_value_t = 365)]
+    days: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientKind {
+    Talos,
+    Kube,
 }
 
 #[derive(clap::Subcommand)]
@@ -88,6 +120,8 @@ struct SchematicArgs {
 pub fn exec(args: Args) -> Result<u8> {
     match args.command {
         Command::Schematic(a) => schematic(a),
+        Command::Talosconfig(a) => client_config(a, ClientKind::Talos),
+        Command::Kubeconfig(a) => client_config(a, ClientKind::Kube),
         Command::Gen(Gen::Secrets(a)) => gen_secrets(a),
         Command::Gen(Gen::Config(a)) => gen_config(a),
     }
@@ -260,5 +294,110 @@ fn gen_config(args: GenConfigArgs) -> Result<u8> {
         "{}: key material is unencrypted and mode 0600; keep it out of Git",
         dir.display()
     );
+    Ok(exit::OK)
+}
+
+/// The client config file a tool reads by default.
+fn default_client_config(kind: ClientKind) -> Result<PathBuf> {
+    let (var, rel) = match kind {
+        ClientKind::Talos => ("TALOSCONFIG", ".talos/config"),
+        ClientKind::Kube => ("KUBECONFIG", ".kube/config"),
+    };
+    if let Some(v) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+        // KUBECONFIG may list several files; kubectl writes new entries to the first.
+        if let Some(first) = std::env::split_paths(&v).next() {
+            return Ok(first);
+        }
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .context("HOME is not set; pass the file to --merge")?;
+    Ok(PathBuf::from(home).join(rel))
+}
+
+fn client_config(args: ClientConfigArgs, kind: ClientKind) -> Result<u8> {
+    let Some((platform, _)) = output::load_platform(&args.spec) else {
+        return Ok(exit::ERROR);
+    };
+    let text = std::fs::read_to_string(&args.secrets).with_context(|| {
+        format!(
+            "cannot read the secrets bundle {}; `infraflux talos gen config` creates it",
+            args.secrets.display()
+        )
+    })?;
+    let bundle = infraflux_pki::SecretsBundle::from_yaml(&text)
+        .with_context(|| format!("{} is not a usable secrets bundle", args.secrets.display()))?;
+    let m = &platform.spec.management;
+    let now = time::OffsetDateTime::now_utc();
+    let (fresh, merge): (
+        zeroize::Zeroizing<String>,
+        Box<dyn Fn(&str) -> Result<zeroize::Zeroizing<String>, infraflux_pki::Error>>,
+    ) = match kind {
+        ClientKind::Talos => {
+            let endpoints: Vec<String> =
+                m.control_planes.iter().map(|n| n.ip.to_string()).collect();
+            let tc = infraflux_pki::Talosconfig::generate(&m.name, &endpoints, &bundle, now)?;
+            (
+                tc.to_yaml(),
+                Box::new(move |existing| tc.merge_into(existing)),
+            )
+        }
+        ClientKind::Kube => {
+            let server = format!(
+                "https://{}:{}",
+                m.endpoint.vip,
+                infraflux_talos::machineconfig::API_PORT
+            );
+            let kc = infraflux_pki::Kubeconfig::admin(
+                &m.name,
+                &server,
+                &bundle,
+                now,
+                time::Duration::days(i64::from(args.days)),
+            )?;
+            (
+                kc.to_yaml(),
+                Box::new(move |existing| kc.merge_into(existing)),
+            )
+        }
+    };
+    let name = if kind == ClientKind::Talos {
+        "talosconfig"
+    } else {
+        "kubeconfig"
+    };
+    if args.merge {
+        let target = match args.output {
+            Some(t) => t,
+            None => default_client_config(kind)?,
+        };
+        let existing = match std::fs::read_to_string(&target) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", target.display())),
+        };
+        let merged =
+            merge(&existing).with_context(|| format!("cannot merge into {}", target.display()))?;
+        replace_file(&target, merged.as_bytes(), true)?;
+        let context = if kind == ClientKind::Talos {
+            m.name.clone()
+        } else {
+            format!("admin@{}", m.name)
+        };
+        eprintln!(
+            "merged into {} (current context: {context})",
+            target.display()
+        );
+    } else {
+        let target = args.output.unwrap_or_else(|| PathBuf::from(name));
+        if target.exists() {
+            anyhow::bail!(
+                "{} exists; pass --merge to add the new context to it, or -o to write elsewhere",
+                target.display()
+            );
+        }
+        write_new_private(&target, fresh.as_bytes())?;
+        eprintln!("wrote {} (mode 0600)", target.display());
+    }
     Ok(exit::OK)
 }

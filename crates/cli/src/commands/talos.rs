@@ -51,6 +51,31 @@ struct ClientConfigArgs {
     days: u32,
 }
 
+/// A generated client config.
+enum ClientFile {
+    Talos(infraflux_pki::Talosconfig),
+    Kube(infraflux_pki::Kubeconfig),
+}
+
+impl ClientFile {
+    fn to_yaml(&self) -> zeroize::Zeroizing<String> {
+        match self {
+            ClientFile::Talos(c) => c.to_yaml(),
+            ClientFile::Kube(c) => c.to_yaml(),
+        }
+    }
+
+    fn merge_into(
+        &self,
+        existing: &str,
+    ) -> Result<zeroize::Zeroizing<String>, infraflux_pki::Error> {
+        match self {
+            ClientFile::Talos(c) => c.merge_into(existing),
+            ClientFile::Kube(c) => c.merge_into(existing),
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ClientKind {
     Talos,
@@ -329,18 +354,13 @@ fn client_config(args: ClientConfigArgs, kind: ClientKind) -> Result<u8> {
         .with_context(|| format!("{} is not a usable secrets bundle", args.secrets.display()))?;
     let m = &platform.spec.management;
     let now = time::OffsetDateTime::now_utc();
-    let (fresh, merge): (
-        zeroize::Zeroizing<String>,
-        Box<dyn Fn(&str) -> Result<zeroize::Zeroizing<String>, infraflux_pki::Error>>,
-    ) = match kind {
+    let file = match kind {
         ClientKind::Talos => {
             let endpoints: Vec<String> =
                 m.control_planes.iter().map(|n| n.ip.to_string()).collect();
-            let tc = infraflux_pki::Talosconfig::generate(&m.name, &endpoints, &bundle, now)?;
-            (
-                tc.to_yaml(),
-                Box::new(move |existing| tc.merge_into(existing)),
-            )
+            ClientFile::Talos(infraflux_pki::Talosconfig::generate(
+                &m.name, &endpoints, &bundle, now,
+            )?)
         }
         ClientKind::Kube => {
             let server = format!(
@@ -348,17 +368,10 @@ fn client_config(args: ClientConfigArgs, kind: ClientKind) -> Result<u8> {
                 m.endpoint.vip,
                 infraflux_talos::machineconfig::API_PORT
             );
-            let kc = infraflux_pki::Kubeconfig::admin(
-                &m.name,
-                &server,
-                &bundle,
-                now,
-                time::Duration::days(i64::from(args.days)),
-            )?;
-            (
-                kc.to_yaml(),
-                Box::new(move |existing| kc.merge_into(existing)),
-            )
+            let lifetime = time::Duration::days(i64::from(args.days));
+            ClientFile::Kube(infraflux_pki::Kubeconfig::admin(
+                &m.name, &server, &bundle, now, lifetime,
+            )?)
         }
     };
     let name = if kind == ClientKind::Talos {
@@ -376,8 +389,9 @@ fn client_config(args: ClientConfigArgs, kind: ClientKind) -> Result<u8> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", target.display())),
         };
-        let merged =
-            merge(&existing).with_context(|| format!("cannot merge into {}", target.display()))?;
+        let merged = file
+            .merge_into(&existing)
+            .with_context(|| format!("cannot merge into {}", target.display()))?;
         replace_file(&target, merged.as_bytes(), true)?;
         let context = if kind == ClientKind::Talos {
             m.name.clone()
@@ -396,7 +410,7 @@ fn client_config(args: ClientConfigArgs, kind: ClientKind) -> Result<u8> {
                 target.display()
             );
         }
-        write_new_private(&target, fresh.as_bytes())?;
+        write_new_private(&target, file.to_yaml().as_bytes())?;
         eprintln!("wrote {} (mode 0600)", target.display());
     }
     Ok(exit::OK)

@@ -465,6 +465,14 @@ fn talos_gen_config_writes_every_nodes_config_and_never_regenerates_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("talos");
     let ha = root().join("examples/ha.yaml");
+    let gen_config = || {
+        let mut cmd = infraflux();
+        cmd.args(["talos", "gen", "config", "--plaintext"])
+            .arg(&ha)
+            .arg("-o")
+            .arg(&out);
+        cmd
+    };
     infraflux()
         .args(["talos", "gen", "config"])
         .arg(&ha)
@@ -473,11 +481,7 @@ fn talos_gen_config_writes_every_nodes_config_and_never_regenerates_secrets() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--plaintext"));
-    infraflux()
-        .args(["talos", "gen", "config", "--plaintext"])
-        .arg(&ha)
-        .arg("-o")
-        .arg(&out)
+    gen_config()
         .assert()
         .code(0)
         .stdout(predicate::str::contains("created  secrets.yaml"));
@@ -508,11 +512,7 @@ fn talos_gen_config_writes_every_nodes_config_and_never_regenerates_secrets() {
     }
     // Same spec, same bundle: byte-identical configs.
     let before = std::fs::read(out.join("cp-2.yaml")).unwrap();
-    infraflux()
-        .args(["talos", "gen", "config", "--plaintext"])
-        .arg(&ha)
-        .arg("-o")
-        .arg(&out)
+    gen_config()
         .assert()
         .code(0)
         .stdout(predicate::str::contains("reused   secrets.yaml"));
@@ -529,11 +529,7 @@ fn talos_gen_config_writes_every_nodes_config_and_never_regenerates_secrets() {
     assert!(tc.contains("10.20.0.11") && !tc.contains("nodes"));
     // A lost bundle is never silently replaced.
     std::fs::remove_file(out.join("secrets.yaml")).unwrap();
-    infraflux()
-        .args(["talos", "gen", "config", "--plaintext"])
-        .arg(&ha)
-        .arg("-o")
-        .arg(&out)
+    gen_config()
         .assert()
         .code(2)
         .stderr(predicate::str::contains("Restore it from your backup"));

@@ -201,12 +201,7 @@ impl Kubeconfig {
 
     /// The file as client-go writes it (2-space indentation).
     pub fn to_yaml(&self) -> Zeroizing<String> {
-        let mut options = serde_saphyr::SerializerOptions::default();
-        options.prefer_block_scalars = false;
-        Zeroizing::new(
-            serde_saphyr::to_string_with_options(self, options)
-                .expect("a kubeconfig always serializes"),
-        )
+        Zeroizing::new(crate::yaml::to_kube_yaml(self))
     }
 }
 
@@ -297,10 +292,6 @@ impl Kubeconfig {
             }
         }
         doc.insert("current-context".into(), ours["current-context"].clone());
-        let mut options = serde_saphyr::SerializerOptions::default();
-        options.prefer_block_scalars = false;
-        let text = serde_saphyr::to_string_with_options(&doc, options)
-            .map_err(|e| Error::Merge(e.to_string()))?;
-        Ok(Zeroizing::new(text))
+        Ok(Zeroizing::new(crate::yaml::to_kube_yaml(&doc)))
     }
 }

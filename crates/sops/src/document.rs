@@ -171,6 +171,21 @@ fn format_float(f: f64) -> String {
     if s == "-0" { "-0".into() } else { s }
 }
 
+/// With `mac_only_encrypted`, sops first feeds the MAC SHA-256("sops"), so that such a MAC
+/// can never equal one over all values.
+const MAC_ONLY_ENCRYPTED_PREFIX: [u8; 32] = [
+    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b,
+    0x0b, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
+];
+
+fn new_mac(mac_only_encrypted: bool) -> Sha512 {
+    let mut mac = Sha512::new();
+    if mac_only_encrypted {
+        mac.update(MAC_ONLY_ENCRYPTED_PREFIX);
+    }
+    mac
+}
+
 /// The AAD of a leaf: its keys joined by `:`, with a trailing `:`.
 fn aad(path: &[String]) -> String {
     path.iter().map(|p| format!("{p}:")).collect()
@@ -492,7 +507,7 @@ pub fn decrypt(
         selector: Selector::new(&meta.rules)?,
         format,
         mac_only_encrypted: meta.rules.mac_only_encrypted,
-        mac: Sha512::new(),
+        mac: new_mac(meta.rules.mac_only_encrypted),
     };
     walk_decrypt(&mut tree, &mut Vec::new(), &mut ctx)?;
     let computed = hex_upper(&ctx.mac.finalize());
@@ -547,7 +562,7 @@ pub fn encrypt_with_key(
         selector,
         format,
         mac_only_encrypted: rules.mac_only_encrypted,
-        mac: Sha512::new(),
+        mac: new_mac(rules.mac_only_encrypted),
     };
     walk_encrypt(&mut tree, &mut Vec::new(), start, &mut ctx)?;
     let lastmodified = now

@@ -4,8 +4,9 @@
 //!
 //! Pure: no IO beyond the text the caller passes in.
 //!
-//! Not yet: YAML comments (sops encrypts them as `#ENC[…]` lines; a document with comments
-//! does not round-trip here yet), dotenv and binary documents, `.sops.yaml` rules.
+//! Not yet: keeping YAML comments (sops encrypts them as `#ENC[…]` lines and leaves them
+//! out of the MAC, so such files decrypt here, but their comments are dropped), dotenv and
+//! binary documents, `.sops.yaml` rules.
 
 pub mod cipher;
 pub mod document;

@@ -10,6 +10,11 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// Runs `cmd`, asserts its exit code, and returns what it printed on stdout.
+fn stdout(cmd: &mut Command, code: i32) -> Vec<u8> {
+    cmd.assert().code(code).get_output().stdout.clone()
+}
+
 fn infraflux() -> Command {
     let mut cmd = Command::cargo_bin("infraflux").unwrap();
     cmd.env("NO_COLOR", "1")
@@ -90,15 +95,13 @@ fn check_json_output_has_a_stable_shape() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dir.path().join("infraflux.yaml");
     std::fs::write(&spec, BROKEN).unwrap();
-    let out = infraflux()
-        .arg("check")
-        .arg(&spec)
-        .args(["--output", "json"])
-        .assert()
-        .code(2)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout(
+        infraflux()
+            .arg("check")
+            .arg(&spec)
+            .args(["--output", "json"]),
+        2,
+    );
     let doc: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(doc["valid"], false);
     assert_eq!(doc["errors"], 1);
@@ -125,15 +128,13 @@ fn check_json_output_has_a_stable_shape() {
 
 #[test]
 fn print_resolved_shows_defaults_and_derived_values() {
-    let out = infraflux()
-        .arg("check")
-        .arg(root().join("examples/multi-cluster.yaml"))
-        .arg("--print-resolved")
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout(
+        infraflux()
+            .arg("check")
+            .arg(root().join("examples/multi-cluster.yaml"))
+            .arg("--print-resolved"),
+        0,
+    );
     let yaml = String::from_utf8(out).unwrap();
     // Derived: the guest agent extension and the built-in sizes next to the custom one.
     assert!(yaml.contains("siderolabs/qemu-guest-agent"), "{yaml}");
@@ -314,13 +315,7 @@ fn infraflux_spec_schema() -> Value {
 
 #[test]
 fn schema_command_prints_the_published_schema() {
-    let out = infraflux()
-        .arg("schema")
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout(infraflux().arg("schema"), 0);
     let printed: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(printed, infraflux_spec_schema());
 }
@@ -354,22 +349,18 @@ fn help_has_examples_and_usage_errors_exit_2() {
 #[test]
 fn talos_schematic_prints_the_id_of_the_exact_yaml() {
     let spec = root().join("examples/homelab.yaml");
-    let yaml = infraflux()
-        .args(["talos", "schematic", "--yaml-only"])
-        .arg(&spec)
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
-    let out = infraflux()
-        .args(["talos", "schematic", "-o", "json"])
-        .arg(&spec)
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let yaml = stdout(
+        infraflux()
+            .args(["talos", "schematic", "--yaml-only"])
+            .arg(&spec),
+        0,
+    );
+    let out = stdout(
+        infraflux()
+            .args(["talos", "schematic", "-o", "json"])
+            .arg(&spec),
+        0,
+    );
     let doc: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(
         doc["schematic"].as_str().unwrap().as_bytes(),

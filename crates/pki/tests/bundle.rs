@@ -1,7 +1,8 @@
 //! The secrets bundle has talosctl's fields, encodings and CA properties, reads back, and
 //! its certificates pass `openssl verify`.
 
-use std::process::Command;
+mod common;
+
 use std::sync::OnceLock;
 
 use ::time::OffsetDateTime;
@@ -203,24 +204,11 @@ fn openssl_accepts_the_certificates_and_the_service_account_key() {
     ] {
         let path = dir.path().join(format!("{name}.crt"));
         std::fs::write(&path, &ck.as_ref().unwrap().certificate).unwrap();
-        let out = Command::new("openssl")
-            .arg("verify")
-            .arg("-CAfile")
-            .arg(&path)
-            .arg(&path)
-            .output()
-            .expect("openssl is installed");
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        common::assert_verifies(&path, &path);
+        let text = common::run(
+            "openssl",
+            ["x509", "-noout", "-text", "-in", path.to_str().unwrap()],
         );
-        let text = Command::new("openssl")
-            .args(["x509", "-noout", "-text", "-in"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&text.stdout);
         assert!(
             text.contains("CA:TRUE") && text.contains("Certificate Sign"),
             "{name}: {text}"
@@ -229,28 +217,30 @@ fn openssl_accepts_the_certificates_and_the_service_account_key() {
     // openssl reads the EC keys (SEC1 with the curve named, as Go writes them).
     let ec = dir.path().join("etcd.key");
     std::fs::write(&ec, c.etcd.as_ref().unwrap().key.as_str()).unwrap();
-    let out = Command::new("openssl")
-        .args(["ec", "-check", "-noout", "-text", "-in"])
-        .arg(&ec)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let text = common::run(
+        "openssl",
+        [
+            "ec",
+            "-check",
+            "-noout",
+            "-text",
+            "-in",
+            ec.to_str().unwrap(),
+        ],
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("prime256v1"));
+    assert!(text.contains("prime256v1"));
     let sa = dir.path().join("sa.key");
     std::fs::write(&sa, c.k8sserviceaccount.as_ref().unwrap().as_str()).unwrap();
-    let out = Command::new("openssl")
-        .args(["rsa", "-check", "-noout", "-text", "-in"])
-        .arg(&sa)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let text = common::run(
+        "openssl",
+        [
+            "rsa",
+            "-check",
+            "-noout",
+            "-text",
+            "-in",
+            sa.to_str().unwrap(),
+        ],
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("4096 bit"));
+    assert!(text.contains("4096 bit"));
 }

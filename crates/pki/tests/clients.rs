@@ -2,8 +2,13 @@
 //! real TLS handshake.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
+
+use common::{assert_verifies, run, write};
+use std::ffi::OsStr;
+
+mod common;
 use std::sync::OnceLock;
 use std::time::{Duration as StdDuration, Instant};
 
@@ -25,23 +30,6 @@ fn now() -> ::time::OffsetDateTime {
 
 fn unb64(s: &str) -> String {
     String::from_utf8(STANDARD.decode(s).unwrap()).unwrap()
-}
-
-fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, content).unwrap();
-    p
-}
-
-fn openssl_verify(ca: &Path, cert: &Path) -> bool {
-    let out = Command::new("openssl")
-        .arg("verify")
-        .arg("-CAfile")
-        .arg(ca)
-        .arg(cert)
-        .output()
-        .expect("openssl is installed");
-    out.status.success()
 }
 
 fn ski(cert: &X509Certificate) -> Option<Vec<u8>> {
@@ -132,10 +120,10 @@ fn talosconfig_has_one_context_no_default_nodes_and_an_os_admin_certificate() {
         cert.public_key().subject_public_key.data.as_ref()
     );
     let dir = tempfile::tempdir().unwrap();
-    assert!(openssl_verify(
+    assert_verifies(
         &write(dir.path(), "ca.crt", &os.certificate),
-        &write(dir.path(), "c.crt", &crt)
-    ));
+        &write(dir.path(), "c.crt", &crt),
+    );
 }
 
 #[test]
@@ -150,18 +138,7 @@ fn kubeconfig_is_read_by_kubectl_and_its_certificate_verifies() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "kubeconfig", &kc.to_yaml());
-    let view = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&path)
-        .args(["config", "view", "--raw", "-o", "json"])
-        .output()
-        .expect("kubectl is installed");
-    assert!(
-        view.status.success(),
-        "{}",
-        String::from_utf8_lossy(&view.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&view.stdout).unwrap();
+    let v = kubectl_view(&path);
     assert_eq!(v["current-context"], "admin@mgmt");
     // client-go's field names, exactly (kubectl ignores misspelt ones silently).
     assert_eq!(
@@ -198,16 +175,18 @@ fn kubeconfig_is_read_by_kubectl_and_its_certificate_verifies() {
         v["users"][0]["user"]["client-key-data"],
         kc.users[0].user.client_key_data.as_str()
     );
-    let contexts = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&path)
-        .args(["config", "get-contexts", "-o", "name"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&contexts.stdout).trim(),
-        "admin@mgmt"
+    let contexts = run(
+        "kubectl",
+        [
+            OsStr::new("--kubeconfig"),
+            path.as_os_str(),
+            OsStr::new("config"),
+            OsStr::new("get-contexts"),
+            OsStr::new("-o"),
+            OsStr::new("name"),
+        ],
     );
+    assert_eq!(contexts.trim(), "admin@mgmt");
     let k8s = bundle().certs.k8s.as_ref().unwrap();
     let crt = unb64(&kc.users[0].user.client_certificate_data);
     check_client(
@@ -218,10 +197,10 @@ fn kubeconfig_is_read_by_kubectl_and_its_certificate_verifies() {
         true,
         365,
     );
-    assert!(openssl_verify(
+    assert_verifies(
         &write(dir.path(), "ca.crt", &k8s.certificate),
-        &write(dir.path(), "admin.crt", &crt)
-    ));
+        &write(dir.path(), "admin.crt", &crt),
+    );
     assert!(unb64(&kc.users[0].user.client_key_data).starts_with("-----BEGIN EC PRIVATE KEY-----"));
 }
 
@@ -369,18 +348,19 @@ fn tls_server_of_the_kubernetes_ca_accepts_the_admin_and_rejects_a_stranger() {
 }
 
 fn kubectl_view(path: &Path) -> serde_json::Value {
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(path)
-        .args(["config", "view", "--raw", "-o", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let json = run(
+        "kubectl",
+        [
+            OsStr::new("--kubeconfig"),
+            path.as_os_str(),
+            OsStr::new("config"),
+            OsStr::new("view"),
+            OsStr::new("--raw"),
+            OsStr::new("-o"),
+            OsStr::new("json"),
+        ],
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_str(&json).unwrap()
 }
 
 fn named<'a>(view: &'a serde_json::Value, list: &str, name: &str) -> Option<&'a serde_json::Value> {
@@ -392,17 +372,9 @@ fn kubeconfig_merge_keeps_every_other_entry_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config");
     let kubectl = |args: &[&str]| {
-        let out = Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(&path)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let mut all = vec![OsStr::new("--kubeconfig"), path.as_os_str()];
+        all.extend(args.iter().map(OsStr::new));
+        run("kubectl", all);
     };
     // Someone's existing config, made by kubectl itself, with a stale entry of ours.
     kubectl(&[

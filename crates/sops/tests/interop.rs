@@ -60,6 +60,14 @@ fn run_sops(k: &Key, args: &[&str], file: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// What the real sops decrypts `text` (a file of ours with extension `ext`) to.
+fn sops_reads(k: &Key, text: &str, ext: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("ours.enc.{ext}"));
+    std::fs::write(&path, text).unwrap();
+    serde_json::from_str(&run_sops(k, &["-d", "--output-type", "json"], &path)).unwrap()
+}
+
 fn sample() -> Value {
     json!({
         "apiVersion": "v1",
@@ -100,11 +108,7 @@ fn sops_decrypts_what_we_encrypt() {
                 || text.contains("\"note_unencrypted\": \"visible\""),
             "{text}"
         );
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(format!("ours.enc.{ext}"));
-        std::fs::write(&path, &text).unwrap();
-        let plain = run_sops(&k, &["-d", "--output-type", "json"], &path);
-        let theirs: Value = serde_json::from_str(&plain).unwrap();
+        let theirs = sops_reads(&k, &text, ext);
         let mut want = sample();
         if format == Format::Json {
             // JSON numbers are float64 to sops; 8443 stays 8443, 0.25 stays 0.25.
@@ -182,12 +186,7 @@ fn our_partial_encryption_is_read_by_sops() {
         text.contains("kind: Secret") && !text.contains("password: p"),
         "{text}"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.yaml");
-    std::fs::write(&path, &text).unwrap();
-    let plain: Value =
-        serde_json::from_str(&run_sops(&k, &["-d", "--output-type", "json"], &path)).unwrap();
-    assert_eq!(plain, doc);
+    assert_eq!(sops_reads(&k, &text, "yaml"), doc);
 }
 
 fn leaf() -> impl Strategy<Value = Value> {
@@ -286,11 +285,7 @@ fn mac_only_encrypted_files_interoperate_both_ways() {
         time::OffsetDateTime::now_utc(),
     )
     .unwrap();
-    let ours_path = dir.path().join("ours.yaml");
-    std::fs::write(&ours_path, &ours).unwrap();
-    let back: Value =
-        serde_json::from_str(&run_sops(&k, &["-d", "--output-type", "json"], &ours_path)).unwrap();
-    assert_eq!(back, doc);
+    assert_eq!(sops_reads(&k, &ours, "yaml"), doc);
 }
 
 /// sops encrypts YAML comments as `#ENC[…]` lines and leaves them out of the MAC: such files

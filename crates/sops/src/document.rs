@@ -8,15 +8,17 @@
 //! document order (booleans as `True`/`False`), encrypted with `lastmodified` as additional
 //! data; the data key is the raw 32 bytes, age-encrypted and armored once per recipient.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::str::FromStr;
 
-use serde_json::{Map, Number, Value};
-use sha2::{Digest, Sha512};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256, Sha512};
 use zeroize::Zeroizing;
 
 use crate::Error;
 use crate::cipher::{self, DataKey, ValueType};
+use crate::tree::{self, Documents, Entry, Node, Scalar};
 
 /// A file format SOPS encrypts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +40,7 @@ impl Format {
     }
 }
 
-/// Which values are encrypted: sops' partial-encryption options. At most one of the four
+/// Which values are encrypted: sops' partial-encryption options. At most one of the six
 /// selectors may be set; with none, `unencrypted_suffix: _unencrypted` applies.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rules {
@@ -50,6 +52,10 @@ pub struct Rules {
     pub unencrypted_regex: Option<String>,
     /// Only keys matching this regex (and their subtrees) are encrypted.
     pub encrypted_regex: Option<String>,
+    /// Values below a comment matching this regex stay in plaintext.
+    pub unencrypted_comment_regex: Option<String>,
+    /// Only values below a comment matching this regex are encrypted.
+    pub encrypted_comment_regex: Option<String>,
     /// The MAC covers only the encrypted values.
     pub mac_only_encrypted: bool,
 }
@@ -57,15 +63,56 @@ pub struct Rules {
 /// The default suffix that keeps a key in plaintext.
 pub const DEFAULT_UNENCRYPTED_SUFFIX: &str = "_unencrypted";
 
+impl Rules {
+    fn selectors(&self) -> [(&'static str, &Option<String>); 6] {
+        [
+            ("unencrypted_suffix", &self.unencrypted_suffix),
+            ("encrypted_suffix", &self.encrypted_suffix),
+            ("unencrypted_regex", &self.unencrypted_regex),
+            ("encrypted_regex", &self.encrypted_regex),
+            ("unencrypted_comment_regex", &self.unencrypted_comment_regex),
+            ("encrypted_comment_regex", &self.encrypted_comment_regex),
+        ]
+    }
+
+    /// The rules as written into a file: the default suffix when no selector is set.
+    pub fn effective(&self) -> Rules {
+        if self.selectors().iter().all(|(_, v)| v.is_none()) {
+            Rules {
+                unencrypted_suffix: Some(DEFAULT_UNENCRYPTED_SUFFIX.into()),
+                ..self.clone()
+            }
+        } else {
+            self.clone()
+        }
+    }
+}
+
+/// sops' `shouldBeEncrypted`: whether a leaf at `path` (below the comments in `stack`) is
+/// encrypted. Suffixes and regexes are unanchored searches on each key of the path.
 struct Selector {
     unencrypted_suffix: Option<String>,
     encrypted_suffix: Option<String>,
     unencrypted_regex: Option<regex::Regex>,
     encrypted_regex: Option<regex::Regex>,
+    unencrypted_comment_regex: Option<regex::Regex>,
+    encrypted_comment_regex: Option<regex::Regex>,
 }
 
 impl Selector {
     fn new(rules: &Rules) -> Result<Self, Error> {
+        let set: Vec<&str> = rules
+            .selectors()
+            .iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| *k)
+            .collect();
+        if set.len() > 1 {
+            return Err(Error::Format(format!(
+                "only one of unencrypted_suffix, encrypted_suffix, unencrypted_regex, encrypted_regex, unencrypted_comment_regex and encrypted_comment_regex may be set, not {}",
+                set.join(" and ")
+            )));
+        }
         let re = |r: &Option<String>| {
             r.as_deref()
                 .map(|r| {
@@ -73,102 +120,74 @@ impl Selector {
                 })
                 .transpose()
         };
-        let set = [
-            rules.unencrypted_suffix.is_some(),
-            rules.encrypted_suffix.is_some(),
-            rules.unencrypted_regex.is_some(),
-            rules.encrypted_regex.is_some(),
-        ];
-        if set.iter().filter(|s| **s).count() > 1 {
-            return Err(Error::Format("only one of unencrypted_suffix, encrypted_suffix, unencrypted_regex and encrypted_regex may be set".into()));
-        }
-        let none = !set.iter().any(|s| *s);
+        let rules = rules.effective();
         Ok(Self {
-            unencrypted_suffix: if none {
-                Some(DEFAULT_UNENCRYPTED_SUFFIX.to_string())
-            } else {
-                rules.unencrypted_suffix.clone()
-            },
+            unencrypted_suffix: rules.unencrypted_suffix.clone(),
             encrypted_suffix: rules.encrypted_suffix.clone(),
             unencrypted_regex: re(&rules.unencrypted_regex)?,
             encrypted_regex: re(&rules.encrypted_regex)?,
+            unencrypted_comment_regex: re(&rules.unencrypted_comment_regex)?,
+            encrypted_comment_regex: re(&rules.encrypted_comment_regex)?,
         })
     }
 
-    /// Whether values start out encrypted at the root.
-    fn default_encrypted(&self) -> bool {
-        self.encrypted_suffix.is_none() && self.encrypted_regex.is_none()
-    }
-
-    /// The encryption state below `key`, given the state above it.
-    fn below(&self, key: &str, encrypted: bool) -> bool {
-        if self
-            .unencrypted_suffix
-            .as_deref()
-            .is_some_and(|s| key.ends_with(s))
-            || self
-                .unencrypted_regex
-                .as_ref()
-                .is_some_and(|r| r.is_match(key))
+    fn encrypted(&self, path: &[String], stack: &[Vec<String>], is_comment: bool) -> bool {
+        let mut encrypted = true;
+        if let Some(s) = &self.unencrypted_suffix
+            && path.iter().any(|p| p.ends_with(s.as_str()))
         {
-            return false;
+            encrypted = false;
         }
-        if self
-            .encrypted_suffix
-            .as_deref()
-            .is_some_and(|s| key.ends_with(s))
-            || self
-                .encrypted_regex
-                .as_ref()
-                .is_some_and(|r| r.is_match(key))
+        if let Some(s) = &self.encrypted_suffix {
+            encrypted = path.iter().any(|p| p.ends_with(s.as_str()));
+        }
+        if let Some(r) = &self.unencrypted_regex
+            && path.iter().any(|p| r.is_match(p))
         {
-            return true;
+            encrypted = false;
+        }
+        if let Some(r) = &self.encrypted_regex {
+            encrypted = path.iter().any(|p| r.is_match(p));
+        }
+        if let Some(r) = &self.unencrypted_comment_regex
+            && stack.iter().flatten().any(|c| r.is_match(c))
+        {
+            encrypted = false;
+        }
+        if let Some(r) = &self.encrypted_comment_regex {
+            // A matching comment line itself stays readable; what follows it is encrypted.
+            let mut all: Vec<&String> = stack.iter().flatten().collect();
+            if is_comment && stack.last().is_some_and(|l| !l.is_empty()) {
+                all.pop();
+            }
+            encrypted = all.iter().any(|c| r.is_match(c));
         }
         encrypted
     }
 }
 
-/// The bytes of a plaintext leaf as the MAC and encryption see them: (MAC bytes, encrypted
-/// bytes, type), or None for values that are never encrypted.
-fn leaf_bytes(value: &Value, format: Format) -> (Vec<u8>, Option<(Vec<u8>, ValueType)>) {
-    match value {
-        Value::Null => (Vec::new(), None),
-        Value::String(s) if s.is_empty() => (Vec::new(), None),
-        Value::String(s) => (
-            s.as_bytes().to_vec(),
-            Some((s.as_bytes().to_vec(), ValueType::Str)),
-        ),
-        Value::Bool(b) => {
-            let mac = if *b { "True" } else { "False" };
-            (
-                mac.into(),
-                Some((b.to_string().into_bytes(), ValueType::Bool)),
-            )
-        }
-        Value::Number(n) => {
-            // Go decodes every JSON number as float64; YAML keeps integers.
-            let int = format == Format::Yaml && (n.is_i64() || n.is_u64());
-            let text = if int {
-                n.to_string()
-            } else {
-                format_float(n.as_f64().unwrap_or_default())
-            };
-            let ty = if int {
-                ValueType::Int
-            } else {
-                ValueType::Float
-            };
-            (text.clone().into_bytes(), Some((text.into_bytes(), ty)))
-        }
-        Value::Array(_) | Value::Object(_) => unreachable!("leaf_bytes is called on leaves"),
-    }
+/// The bytes sops feeds the MAC for a value (None: `null` is not part of it).
+fn mac_bytes(s: &Scalar) -> Option<Vec<u8>> {
+    Some(match s {
+        Scalar::Null => return None,
+        Scalar::Bool(b) => if *b { "True" } else { "False" }.into(),
+        Scalar::Int(i) => i.to_string().into_bytes(),
+        Scalar::Float(f) => tree::format_go_float(*f).into_bytes(),
+        Scalar::Str(t) | Scalar::Time(t) => t.as_bytes().to_vec(),
+    })
 }
 
-/// Go's `strconv.FormatFloat(f, 'f', -1, 64)`: shortest round-trip digits, no exponent
-/// (Rust's `Display` for f64 is the same).
-fn format_float(f: f64) -> String {
-    let s = f.to_string();
-    if s == "-0" { "-0".into() } else { s }
+/// The plaintext sops encrypts for a value and its type (None: `null` and `""` stay).
+fn plain_bytes(s: &Scalar) -> Option<(Vec<u8>, ValueType)> {
+    Some(match s {
+        Scalar::Null => return None,
+        Scalar::Str(t) if t.is_empty() => return None,
+        Scalar::Str(t) => (t.as_bytes().to_vec(), ValueType::Str),
+        Scalar::Bool(b) => (b.to_string().into_bytes(), ValueType::Bool),
+        Scalar::Int(i) => (i.to_string().into_bytes(), ValueType::Int),
+        Scalar::Float(f) => (tree::format_go_float(*f).into_bytes(), ValueType::Float),
+        Scalar::Time(t) => (t.as_bytes().to_vec(), ValueType::Time),
+    })
 }
 
 /// With `mac_only_encrypted`, sops first feeds the MAC SHA-256("sops"), so that such a MAC
@@ -186,130 +205,261 @@ fn new_mac(mac_only_encrypted: bool) -> Sha512 {
     mac
 }
 
-/// The AAD of a leaf: its keys joined by `:`, with a trailing `:`.
+/// The AAD of a leaf: its keys joined by `:`, with a trailing `:` (`:` at the top level).
 fn aad(path: &[String]) -> String {
-    path.iter().map(|p| format!("{p}:")).collect()
+    format!("{}:", path.join(":"))
 }
 
-fn walk_encrypt(
-    node: &mut Value,
+/// A leaf as the walk hands it over.
+enum Leaf<'a> {
+    Value(&'a mut Node),
+    Comment(&'a mut String),
+}
+
+impl Leaf<'_> {
+    fn is_comment(&self) -> bool {
+        matches!(self, Leaf::Comment(_) | Leaf::Value(Node::Comment(_)))
+    }
+}
+
+type Visit<'v> = dyn FnMut(Leaf<'_>, &[String], &[Vec<String>]) -> Result<(), Error> + 'v;
+
+/// sops' tree walk: leaves in document order with their key path (list indices are not part
+/// of it) and the comments above them, level by level; a value clears its level's comments.
+fn walk(
+    node: &mut Node,
     path: &mut Vec<String>,
-    encrypted: bool,
-    ctx: &mut WalkCtx,
+    stack: &mut Vec<Vec<String>>,
+    visit: &mut Visit<'_>,
 ) -> Result<(), Error> {
     match node {
-        Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                path.push(k.clone());
-                let below = ctx.selector.below(k, encrypted);
-                walk_encrypt(v, path, below, ctx)?;
-                path.pop();
+        Node::Map(entries) => {
+            stack.push(Vec::new());
+            for entry in entries.iter_mut() {
+                match entry {
+                    Entry::Comment(c) => {
+                        stack.last_mut().expect("pushed").push(c.clone());
+                        visit(Leaf::Comment(c), path, stack)?;
+                    }
+                    Entry::Pair(k, v) => {
+                        path.push(k.clone());
+                        walk(v, path, stack, visit)?;
+                        path.pop();
+                        stack.last_mut().expect("pushed").clear();
+                    }
+                }
             }
+            stack.pop();
         }
-        Value::Array(items) => {
-            for v in items {
-                walk_encrypt(v, path, encrypted, ctx)?;
+        Node::Seq(items) => {
+            stack.push(Vec::new());
+            for item in items.iter_mut() {
+                if let Node::Comment(c) = item {
+                    // sops 3.11 writes an encrypted comment in a list as a list item.
+                    stack.last_mut().expect("pushed").push(c.clone());
+                    visit(Leaf::Value(item), path, stack)?;
+                } else {
+                    walk(item, path, stack, visit)?;
+                    stack.last_mut().expect("pushed").clear();
+                }
             }
+            stack.pop();
         }
-        leaf => {
-            let (mac, enc) = leaf_bytes(leaf, ctx.format);
-            if encrypted || !ctx.mac_only_encrypted {
-                ctx.mac.update(&mac);
-            }
-            if let (true, Some((bytes, ty))) = (encrypted, enc) {
-                *leaf = Value::String(cipher::encrypt(ctx.key, &bytes, &aad(path), ty)?);
-            }
-        }
+        Node::Comment(_) | Node::Scalar(_) => visit(Leaf::Value(node), path, stack)?,
     }
     Ok(())
 }
 
-fn walk_decrypt(node: &mut Value, path: &mut Vec<String>, ctx: &mut WalkCtx) -> Result<(), Error> {
-    match node {
-        Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                path.push(k.clone());
-                walk_decrypt(v, path, ctx)?;
-                path.pop();
-            }
-        }
-        Value::Array(items) => {
-            for v in items {
-                walk_decrypt(v, path, ctx)?;
-            }
-        }
-        Value::String(s) if cipher::is_encrypted(s) => {
-            // The data key opened, so a value that does not authenticate was tampered with.
-            let (plain, ty) = cipher::decrypt(ctx.key, s, &aad(path)).map_err(|e| match e {
-                Error::Crypto(_) => Error::Mac,
-                other => other,
-            })?;
-            let value = typed(&plain, ty, &aad(path))?;
-            let (mac, _) = leaf_bytes(&value, Format::Yaml);
-            // A float that is integral prints without a fraction, as Go does.
-            let mac = if ty == ValueType::Float {
-                plain.to_vec()
-            } else {
-                mac
-            };
-            ctx.mac.update(&mac);
-            *node = value;
-        }
-        leaf => {
-            if !ctx.mac_only_encrypted {
-                let (mac, _) = leaf_bytes(leaf, ctx.format);
-                ctx.mac.update(&mac);
-            }
-        }
+/// Ciphertexts of a file by (path, type, plaintext) digest, so that re-encrypting an
+/// unchanged value under the same data key yields the same bytes. Only digests are kept.
+#[derive(Default)]
+struct Reuse(HashMap<[u8; 32], String>);
+
+impl Reuse {
+    fn digest(aad: &str, ty: ValueType, plain: &[u8]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(aad.as_bytes());
+        h.update([0]);
+        h.update(ty.name().as_bytes());
+        h.update([0]);
+        h.update(plain);
+        h.finalize().into()
     }
-    Ok(())
 }
 
-/// A decrypted value of `ty` as a tree node.
-fn typed(plain: &[u8], ty: ValueType, at: &str) -> Result<Value, Error> {
-    let text = || {
-        String::from_utf8(plain.to_vec())
-            .map_err(|_| Error::Format(format!("the value at `{at}` is not UTF-8")))
+/// Encrypts the documents' values under `key`; returns the MAC (upper-case hex) over them.
+fn seal(
+    docs: &mut [Node],
+    key: &DataKey,
+    rules: &Rules,
+    reuse: Option<&Reuse>,
+) -> Result<String, Error> {
+    let selector = Selector::new(rules)?;
+    let mac_only = rules.mac_only_encrypted;
+    let mut mac = new_mac(mac_only);
+    let encrypt = |plain: &[u8], ty: ValueType, aad: &str| -> Result<String, Error> {
+        if let Some(c) = reuse.and_then(|r| r.0.get(&Reuse::digest(aad, ty, plain))) {
+            return Ok(c.clone());
+        }
+        cipher::encrypt(key, plain, aad, ty)
     };
+    for doc in docs.iter_mut() {
+        walk(
+            doc,
+            &mut Vec::new(),
+            &mut Vec::new(),
+            &mut |leaf, path, stack| {
+                let encrypted = selector.encrypted(path, stack, leaf.is_comment());
+                match leaf {
+                    Leaf::Comment(c) => {
+                        if encrypted {
+                            *c = encrypt(c.as_bytes(), ValueType::Comment, &aad(path))?;
+                        }
+                    }
+                    Leaf::Value(node) => match node {
+                        Node::Comment(c) => {
+                            if encrypted {
+                                let sealed = encrypt(c.as_bytes(), ValueType::Comment, &aad(path))?;
+                                *node = Node::Scalar(Scalar::Str(sealed));
+                            }
+                        }
+                        Node::Scalar(s) => {
+                            if let Some(bytes) = mac_bytes(s)
+                                && (!mac_only || encrypted)
+                            {
+                                mac.update(bytes);
+                            }
+                            if encrypted && let Some((plain, ty)) = plain_bytes(s) {
+                                *s = Scalar::Str(encrypt(&plain, ty, &aad(path))?);
+                            }
+                        }
+                        Node::Map(_) | Node::Seq(_) => unreachable!("leaves only"),
+                    },
+                }
+                Ok(())
+            },
+        )?;
+    }
+    Ok(hex_upper(&mac.finalize()))
+}
+
+/// Decrypts the documents' values; returns the MAC over the plaintext and the ciphertexts
+/// for reuse.
+fn open(docs: &mut [Node], key: &DataKey, rules: &Rules) -> Result<(String, Reuse), Error> {
+    let selector = Selector::new(rules)?;
+    let mac_only = rules.mac_only_encrypted;
+    let mut mac = new_mac(mac_only);
+    let mut reuse = Reuse::default();
+    for doc in docs.iter_mut() {
+        walk(
+            doc,
+            &mut Vec::new(),
+            &mut Vec::new(),
+            &mut |leaf, path, stack| {
+                let encrypted = selector.encrypted(path, stack, leaf.is_comment());
+                let at = aad(path);
+                match leaf {
+                    Leaf::Comment(c) => {
+                        // Comments are outside the MAC; one that does not open is kept as it
+                        // is, as sops does (files from old sops versions have plain ones).
+                        if encrypted
+                            && cipher::is_encrypted(c)
+                            && let Ok((plain, _)) = cipher::decrypt(key, c, &at)
+                        {
+                            let text = String::from_utf8(plain.to_vec()).map_err(|_| {
+                                Error::Format(format!("a comment at `{at}` is not UTF-8"))
+                            })?;
+                            reuse
+                                .0
+                                .insert(Reuse::digest(&at, ValueType::Comment, &plain), c.clone());
+                            *c = text;
+                        }
+                    }
+                    Leaf::Value(node) => {
+                        if let Node::Comment(c) = node {
+                            if encrypted
+                                && cipher::is_encrypted(c)
+                                && let Ok((plain, _)) = cipher::decrypt(key, c, &at)
+                            {
+                                *c = String::from_utf8(plain.to_vec()).map_err(|_| {
+                                    Error::Format(format!("a comment at `{at}` is not UTF-8"))
+                                })?;
+                            }
+                            return Ok(());
+                        }
+                        let Node::Scalar(s) = node else {
+                            unreachable!("leaves only")
+                        };
+                        if encrypted {
+                            match s {
+                                Scalar::Null => {}
+                                Scalar::Str(t) if t.is_empty() => {}
+                                Scalar::Str(t) => {
+                                    // The data key opened, so a value that does not
+                                    // authenticate was changed.
+                                    let (plain, ty) = cipher::decrypt(key, t, &at).map_err(|e| {
+                                        Error::Mac(if cipher::is_encrypted(t) {
+                                            format!("the value at `{at}` does not authenticate: {e}")
+                                        } else {
+                                            format!("the value at `{at}` should be encrypted but is not")
+                                        })
+                                    })?;
+                                    reuse.0.insert(Reuse::digest(&at, ty, &plain), t.clone());
+                                    if ty == ValueType::Comment {
+                                        // A list's comment, outside the MAC.
+                                        *node = Node::Comment(
+                                            String::from_utf8(plain.to_vec()).map_err(|_| {
+                                                Error::Format(format!(
+                                                    "a comment at `{at}` is not UTF-8"
+                                                ))
+                                            })?,
+                                        );
+                                        return Ok(());
+                                    }
+                                    *s = typed(&plain, ty, &at)?;
+                                }
+                                _ => {
+                                    return Err(Error::Mac(format!(
+                                        "the value at `{at}` should be encrypted but is not"
+                                    )));
+                                }
+                            }
+                        }
+                        if let Some(bytes) = mac_bytes(s)
+                            && (!mac_only || encrypted)
+                        {
+                            mac.update(bytes);
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )?;
+    }
+    Ok((hex_upper(&mac.finalize()), reuse))
+}
+
+/// A decrypted value of `ty` as a scalar.
+fn typed(plain: &[u8], ty: ValueType, at: &str) -> Result<Scalar, Error> {
+    let text = std::str::from_utf8(plain)
+        .map_err(|_| Error::Format(format!("the value at `{at}` is not UTF-8")))?;
+    let bad = |what: &str| Error::Format(format!("`{at}` is typed {what} but is not one"));
     Ok(match ty {
-        ValueType::Str | ValueType::Comment | ValueType::Bytes => Value::String(text()?),
-        ValueType::Int => Value::Number(
-            text()?
-                .parse::<i64>()
-                .map(Number::from)
-                .map_err(|_| Error::Format(format!("`{at}` is typed int but is not one")))?,
-        ),
-        ValueType::Float => {
-            let t = text()?;
-            let f: f64 = t
-                .parse()
-                .map_err(|_| Error::Format(format!("`{at}` is typed float but is not one")))?;
-            // Go prints an integral float64 as an integer; keep that form.
-            match (t.contains(['.', 'e', 'E']), t.parse::<i64>()) {
-                (false, Ok(i)) => Value::Number(Number::from(i)),
-                _ => Number::from_f64(f)
-                    .map(Value::Number)
-                    .ok_or_else(|| Error::Format(format!("`{at}` is not a finite number")))?,
-            }
+        ValueType::Str | ValueType::Comment | ValueType::Bytes => Scalar::Str(text.into()),
+        ValueType::Int => Scalar::Int(text.parse().map_err(|_| bad("int"))?),
+        ValueType::Float => Scalar::Float(text.parse().map_err(|_| bad("float"))?),
+        ValueType::Time => {
+            time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| bad("time"))?;
+            Scalar::Time(text.into())
         }
-        ValueType::Bool => Value::Bool(match text()?.as_str() {
+        // Go's strconv.ParseBool.
+        ValueType::Bool => Scalar::Bool(match text {
             "1" | "t" | "T" | "TRUE" | "true" | "True" => true,
             "0" | "f" | "F" | "FALSE" | "false" | "False" => false,
-            _ => {
-                return Err(Error::Format(format!(
-                    "`{at}` is typed bool but is not one"
-                )));
-            }
+            _ => return Err(bad("bool")),
         }),
     })
-}
-
-struct WalkCtx<'a> {
-    key: &'a DataKey,
-    selector: Selector,
-    format: Format,
-    mac_only_encrypted: bool,
-    mac: Sha512,
 }
 
 /// An age recipient entry of the metadata.
@@ -360,6 +510,8 @@ impl Metadata {
             encrypted_suffix: take_str(&mut m, "encrypted_suffix"),
             unencrypted_regex: take_str(&mut m, "unencrypted_regex"),
             encrypted_regex: take_str(&mut m, "encrypted_regex"),
+            unencrypted_comment_regex: take_str(&mut m, "unencrypted_comment_regex"),
+            encrypted_comment_regex: take_str(&mut m, "encrypted_comment_regex"),
             mac_only_encrypted: matches!(m.remove("mac_only_encrypted"), Some(Value::Bool(true))),
         };
         Ok(Self {
@@ -386,12 +538,7 @@ impl Metadata {
         );
         m.insert("mac".into(), Value::String(self.mac.clone()));
         let r = &self.rules;
-        for (k, v) in [
-            ("unencrypted_suffix", &r.unencrypted_suffix),
-            ("encrypted_suffix", &r.encrypted_suffix),
-            ("unencrypted_regex", &r.unencrypted_regex),
-            ("encrypted_regex", &r.encrypted_regex),
-        ] {
+        for (k, v) in r.selectors() {
             if let Some(v) = v {
                 m.insert(k.into(), Value::String(v.clone()));
             }
@@ -404,43 +551,75 @@ impl Metadata {
     }
 }
 
-/// Parses a file's text into a tree.
-pub fn parse(text: &str, format: Format) -> Result<Value, Error> {
+/// Parses a plaintext file into documents (YAML keeps comments; JSON has one document).
+pub fn parse(text: &str, format: Format) -> Result<Documents, Error> {
     match format {
         Format::Json => {
-            serde_json::from_str(text).map_err(|e| Error::Format(format!("not JSON: {e}")))
+            let v: Value =
+                serde_json::from_str(text).map_err(|e| Error::Format(format!("not JSON: {e}")))?;
+            if !v.is_object() {
+                return Err(Error::Format(
+                    "a SOPS JSON document must be an object at the top level".into(),
+                ));
+            }
+            Ok(vec![tree::from_json(&v)])
         }
         Format::Yaml => {
-            serde_saphyr::from_str(text).map_err(|e| Error::Format(format!("not YAML: {e}")))
+            let docs = tree::parse_yaml(text)?;
+            Ok(if docs.is_empty() {
+                vec![Node::Map(Vec::new())]
+            } else {
+                docs
+            })
         }
     }
 }
 
-/// Writes a tree as sops writes files: YAML with 4-space indentation, JSON with tabs.
-pub fn emit(tree: &Value, format: Format) -> String {
+/// Writes documents as sops writes files: YAML with 4-space indentation and comments on
+/// their own lines, JSON with tabs.
+pub fn emit(docs: &[Node], format: Format) -> String {
     match format {
-        Format::Json => {
-            let mut out = Vec::new();
-            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
-            let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-            serde::Serialize::serialize(tree, &mut ser).expect("JSON values serialize");
-            out.push(b'\n');
-            String::from_utf8(out).expect("JSON is UTF-8")
+        Format::Json => tree::emit_json(docs.first().unwrap_or(&Node::Map(Vec::new()))),
+        Format::Yaml => tree::emit_yaml(docs),
+    }
+}
+
+/// Removes the `sops` entry from every document; returns the first one's.
+fn take_metadata(docs: &mut [Node]) -> Option<Node> {
+    let mut found = None;
+    for doc in docs.iter_mut() {
+        if let Node::Map(entries) = doc
+            && let Some(i) = entries
+                .iter()
+                .position(|e| matches!(e, Entry::Pair(k, _) if k == "sops"))
+        {
+            let Entry::Pair(_, v) = entries.remove(i) else {
+                unreachable!("matched a pair")
+            };
+            found.get_or_insert(v);
         }
-        Format::Yaml => {
-            let mut options = serde_saphyr::SerializerOptions::default();
-            options.indent_step = 4;
-            options.compact_list_indent = false;
-            options.prefer_block_scalars = false;
-            serde_saphyr::to_string_with_options(tree, options).expect("JSON values serialize")
+    }
+    found
+}
+
+fn put_metadata(docs: &mut [Node], meta: &Metadata) {
+    let node = tree::from_json(&meta.to_value());
+    for doc in docs.iter_mut() {
+        if let Node::Map(entries) = doc {
+            entries.push(Entry::Pair("sops".into(), node.clone()));
         }
     }
 }
 
-/// Whether a parsed tree is a SOPS-encrypted document.
-pub fn is_sops(tree: &Value) -> bool {
-    tree.get("sops")
-        .is_some_and(|s| s.get("mac").is_some() && s.get("lastmodified").is_some())
+/// Whether a file's text is a SOPS document (has `sops` metadata with a MAC).
+pub fn is_sops(text: &str, format: Format) -> bool {
+    let Ok(mut docs) = parse(text, format) else {
+        return false;
+    };
+    take_metadata(&mut docs).is_some_and(|m| {
+        let v = tree::to_json(&m);
+        v.get("mac").is_some() && v.get("lastmodified").is_some()
+    })
 }
 
 fn wrap_key(key: &DataKey, recipient: &str) -> Result<AgeEntry, Error> {
@@ -489,116 +668,305 @@ fn unwrap_key(
     ))
 }
 
-/// Decrypts a SOPS document, verifying its MAC; returns the plaintext tree (without `sops`)
-/// and its metadata.
+/// Key services other than age that sops may have written; their wrapped keys cannot be
+/// renewed here.
+const OTHER_KEY_SERVICES: &[&str] = &[
+    "kms",
+    "gcp_kms",
+    "azure_kv",
+    "hc_vault",
+    "hckms",
+    "pgp",
+    "key_groups",
+];
+
+/// A decrypted SOPS file: its plaintext documents (comments kept), its metadata, and what
+/// re-encrypting it needs (the data key, the plaintext MAC, the old ciphertexts).
+pub struct Opened {
+    /// The file's format.
+    pub format: Format,
+    /// The plaintext documents, without `sops` metadata.
+    pub docs: Documents,
+    /// The file's metadata.
+    pub meta: Metadata,
+    key: DataKey,
+    mac: String,
+    reuse: Reuse,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("format", &self.format)
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Opened {
+    /// The first document's data as JSON (comments dropped).
+    pub fn data(&self) -> Value {
+        self.docs.first().map(tree::to_json).unwrap_or_default()
+    }
+
+    /// The plaintext file, as `sops -d` writes it.
+    pub fn emit(&self) -> String {
+        emit(&self.docs, self.format)
+    }
+
+    /// The age recipients the file is encrypted for.
+    pub fn recipients(&self) -> Vec<String> {
+        self.meta.age.iter().map(|a| a.recipient.clone()).collect()
+    }
+
+    /// Whether the file uses key services this crate cannot re-wrap keys for.
+    fn other_key_services(&self) -> Vec<&str> {
+        OTHER_KEY_SERVICES
+            .iter()
+            .copied()
+            .filter(|k| {
+                self.meta
+                    .other
+                    .get(*k)
+                    .is_some_and(|v| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
+            })
+            .collect()
+    }
+}
+
+/// Decrypts a SOPS document, verifying its MAC.
 pub fn decrypt(
     text: &str,
     format: Format,
     identities: &[age::x25519::Identity],
-) -> Result<(Value, Metadata), Error> {
-    let mut tree = parse(text, format)?;
-    let Value::Object(map) = &mut tree else {
-        return Err(Error::Format("the document is not a mapping".into()));
-    };
-    let meta = Metadata::from_value(map.shift_remove("sops").ok_or(Error::NotEncrypted)?)?;
-    let key = unwrap_key(&meta.age, identities)?;
-    let mut ctx = WalkCtx {
-        key: &key,
-        selector: Selector::new(&meta.rules)?,
-        format,
-        mac_only_encrypted: meta.rules.mac_only_encrypted,
-        mac: new_mac(meta.rules.mac_only_encrypted),
-    };
-    walk_decrypt(&mut tree, &mut Vec::new(), &mut ctx)?;
-    let computed = hex_upper(&ctx.mac.finalize());
-    let (stored, _) =
-        cipher::decrypt(&key, &meta.mac, &meta.lastmodified).map_err(|_| Error::Mac)?;
-    if !stored.eq_ignore_ascii_case(computed.as_bytes()) {
-        return Err(Error::Mac);
+) -> Result<Opened, Error> {
+    let mut docs = parse(text, format)?;
+    let meta = Metadata::from_value(tree::to_json(
+        &take_metadata(&mut docs).ok_or(Error::NotEncrypted)?,
+    ))?;
+    if meta.other.contains_key("key_groups") {
+        return Err(Error::Format(
+            "the file splits its data key over several key groups (Shamir), which is not supported"
+                .into(),
+        ));
     }
-    Ok((tree, meta))
+    let key = unwrap_key(&meta.age, identities)?;
+    let (computed, reuse) = open(&mut docs, &key, &meta.rules)?;
+    let (stored, _) = cipher::decrypt(&key, &meta.mac, &meta.lastmodified)
+        .map_err(|_| Error::Mac("the MAC does not authenticate with its lastmodified".into()))?;
+    let stored = String::from_utf8_lossy(&stored).to_uppercase();
+    if stored != computed {
+        return Err(Error::Mac(format!(
+            "the file has {stored}, the values give {computed}"
+        )));
+    }
+    Ok(Opened {
+        format,
+        docs,
+        meta,
+        key,
+        mac: computed,
+        reuse,
+    })
 }
 
 fn hex_upper(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-/// Encrypts a plaintext tree for `recipients` with a new data key, as `sops -e` does.
-pub fn encrypt(
-    plain: &Value,
-    format: Format,
-    recipients: &[String],
-    rules: &Rules,
-    now: time::OffsetDateTime,
-) -> Result<String, Error> {
-    encrypt_with_key(plain, format, recipients, rules, now, &DataKey::generate())
+fn rfc3339(now: time::OffsetDateTime) -> Result<String, Error> {
+    now.to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .expect("0 is a valid nanosecond")
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| Error::Format(e.to_string()))
 }
 
-/// Encrypts with a given data key (`updatekeys`-style re-wrapping keeps the key).
-pub fn encrypt_with_key(
-    plain: &Value,
-    format: Format,
-    recipients: &[String],
-    rules: &Rules,
-    now: time::OffsetDateTime,
+fn check_plain(docs: &[Node]) -> Result<(), Error> {
+    let has_sops = docs.iter().any(|d| {
+        matches!(d, Node::Map(entries) if entries.iter().any(|e| matches!(e, Entry::Pair(k, _) if k == "sops")))
+    });
+    if has_sops {
+        return Err(Error::AlreadyEncrypted);
+    }
+    Ok(())
+}
+
+fn age_entries(
     key: &DataKey,
-) -> Result<String, Error> {
+    recipients: &[String],
+    keep: &[AgeEntry],
+) -> Result<Vec<AgeEntry>, Error> {
     if recipients.is_empty() {
         return Err(Error::Format(
             "no recipients: nobody could decrypt the file".into(),
         ));
     }
-    let mut tree = plain.clone();
-    let Value::Object(map) = &mut tree else {
-        return Err(Error::Format("the document is not a mapping".into()));
-    };
-    if map.contains_key("sops") {
-        return Err(Error::AlreadyEncrypted);
-    }
-    let selector = Selector::new(rules)?;
-    let start = selector.default_encrypted();
-    let mut ctx = WalkCtx {
-        key,
-        selector,
-        format,
-        mac_only_encrypted: rules.mac_only_encrypted,
-        mac: new_mac(rules.mac_only_encrypted),
-    };
-    walk_encrypt(&mut tree, &mut Vec::new(), start, &mut ctx)?;
-    let lastmodified = now
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .expect("0 is a valid nanosecond")
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(|e| Error::Format(e.to_string()))?;
-    let mac = cipher::encrypt(
-        key,
-        hex_upper(&ctx.mac.finalize()).as_bytes(),
-        &lastmodified,
-        ValueType::Str,
-    )?;
-    let age = recipients
-        .iter()
-        .map(|r| wrap_key(key, r))
-        .collect::<Result<Vec<_>, _>>()?;
-    let effective = if rules == &Rules::default() {
-        Rules {
-            unencrypted_suffix: Some(DEFAULT_UNENCRYPTED_SUFFIX.into()),
-            ..Rules::default()
+    let mut out: Vec<AgeEntry> = Vec::new();
+    for r in recipients {
+        if out.iter().any(|e| e.recipient == *r) {
+            continue;
         }
-    } else {
-        rules.clone()
-    };
+        match keep.iter().find(|e| e.recipient == *r) {
+            Some(e) => out.push(e.clone()),
+            None => out.push(wrap_key(key, r)?),
+        }
+    }
+    Ok(out)
+}
+
+/// Encrypts plaintext documents for `recipients` with a new data key, as `sops -e` does.
+pub fn encrypt(
+    plain: &[Node],
+    format: Format,
+    recipients: &[String],
+    rules: &Rules,
+    now: time::OffsetDateTime,
+) -> Result<String, Error> {
+    check_plain(plain)?;
+    let key = DataKey::generate();
+    let age = age_entries(&key, recipients, &[])?;
+    let mut docs = plain.to_vec();
+    let mac = seal(&mut docs, &key, rules, None)?;
+    let lastmodified = rfc3339(now)?;
     let meta = Metadata {
         age,
+        mac: cipher::encrypt(&key, mac.as_bytes(), &lastmodified, ValueType::Str)?,
         lastmodified,
-        mac,
-        rules: effective,
+        rules: rules.effective(),
         version: FORMAT_VERSION.into(),
         other: Map::new(),
     };
-    if let Value::Object(map) = &mut tree {
-        map.insert("sops".into(), meta.to_value());
+    put_metadata(&mut docs, &meta);
+    Ok(emit(&docs, format))
+}
+
+/// Encrypts a JSON value (one document), as [`encrypt`].
+pub fn encrypt_value(
+    plain: &Value,
+    format: Format,
+    recipients: &[String],
+    rules: &Rules,
+    now: time::OffsetDateTime,
+) -> Result<String, Error> {
+    encrypt(&[tree::from_json(plain)], format, recipients, rules, now)
+}
+
+/// Re-encrypts changed plaintext of an opened file under its data key, recipients and
+/// rules. Unchanged values keep their ciphertext, and when nothing changed at all, the
+/// result is the file as it was (same `lastmodified` and MAC): no churn in git.
+pub fn reencrypt(
+    plain: &[Node],
+    opened: &Opened,
+    now: time::OffsetDateTime,
+) -> Result<String, Error> {
+    check_plain(plain)?;
+    let mut docs = plain.to_vec();
+    let mac = seal(
+        &mut docs,
+        &opened.key,
+        &opened.meta.rules,
+        Some(&opened.reuse),
+    )?;
+    let mut meta = opened.meta.clone();
+    if mac != opened.mac {
+        meta.lastmodified = rfc3339(now)?;
+        meta.mac = cipher::encrypt(
+            &opened.key,
+            mac.as_bytes(),
+            &meta.lastmodified,
+            ValueType::Str,
+        )?;
+        meta.version = FORMAT_VERSION.into();
     }
-    Ok(emit(&tree, format))
+    put_metadata(&mut docs, &meta);
+    Ok(emit(&docs, opened.format))
+}
+
+/// What [`update_keys`] changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyChanges {
+    /// Recipients that can now decrypt.
+    pub added: Vec<String>,
+    /// Recipients that no longer can.
+    pub removed: Vec<String>,
+    /// Whether the data key was renewed (because a recipient was removed).
+    pub rotated: bool,
+}
+
+/// Re-wraps the file's data key for exactly `recipients`. Adding recipients keeps the data
+/// key and every value as it is (as `sops updatekeys` does). Removing one also renews the
+/// data key and re-encrypts every value: a removed recipient may have kept the old data
+/// key, and must not be able to read later versions.
+pub fn update_keys(
+    text: &str,
+    format: Format,
+    identities: &[age::x25519::Identity],
+    recipients: &[String],
+    now: time::OffsetDateTime,
+) -> Result<(String, KeyChanges), Error> {
+    let opened = decrypt(text, format, identities)?;
+    let before = opened.recipients();
+    let changes = KeyChanges {
+        added: recipients
+            .iter()
+            .filter(|r| !before.contains(r))
+            .cloned()
+            .collect(),
+        removed: before
+            .iter()
+            .filter(|r| !recipients.contains(r))
+            .cloned()
+            .collect(),
+        rotated: false,
+    };
+    if !changes.removed.is_empty() {
+        let out = rotate_opened(&opened, Some(recipients), now)?;
+        return Ok((
+            out,
+            KeyChanges {
+                rotated: true,
+                ..changes
+            },
+        ));
+    }
+    let mut docs = parse(text, format)?;
+    take_metadata(&mut docs);
+    let mut meta = opened.meta.clone();
+    meta.age = age_entries(&opened.key, recipients, &opened.meta.age)?;
+    put_metadata(&mut docs, &meta);
+    Ok((emit(&docs, format), changes))
+}
+
+/// Renews the data key: every value is re-encrypted under a new one, for the same
+/// recipients (or `recipients`, when given).
+pub fn rotate(
+    text: &str,
+    format: Format,
+    identities: &[age::x25519::Identity],
+    now: time::OffsetDateTime,
+) -> Result<String, Error> {
+    rotate_opened(&decrypt(text, format, identities)?, None, now)
+}
+
+fn rotate_opened(
+    opened: &Opened,
+    recipients: Option<&[String]>,
+    now: time::OffsetDateTime,
+) -> Result<String, Error> {
+    let others = opened.other_key_services();
+    if !others.is_empty() {
+        return Err(Error::Format(format!(
+            "the file's data key is also wrapped by {}, which infraflux cannot renew; rotate it with `sops rotate`",
+            others.join(", ")
+        )));
+    }
+    let recipients = recipients.map_or_else(|| opened.recipients(), <[String]>::to_vec);
+    encrypt(
+        &opened.docs,
+        opened.format,
+        &recipients,
+        &opened.meta.rules,
+        now,
+    )
 }

@@ -4,15 +4,20 @@
 //!
 //! Pure: no IO beyond the text the caller passes in.
 //!
-//! Not yet: keeping YAML comments (sops encrypts them as `#ENC[…]` lines and leaves them
-//! out of the MAC, so such files decrypt here, but their comments are dropped), dotenv and
-//! binary documents, `.sops.yaml` rules.
+//! YAML comments are kept and encrypted as sops encrypts them (`#ENC[…]` lines, outside the
+//! MAC). Not supported: dotenv and binary documents, key services other than age (files
+//! that also have them decrypt; their keys are kept but not renewed), Shamir key groups.
 
 pub mod cipher;
 pub mod document;
+pub mod tree;
 
 pub use cipher::DataKey;
-pub use document::{Format, Metadata, Rules, decrypt, encrypt, is_sops};
+pub use document::{
+    Format, KeyChanges, Metadata, Opened, Rules, decrypt, emit, encrypt, encrypt_value, is_sops,
+    parse, reencrypt, rotate, update_keys,
+};
+pub use tree::{Documents, Entry, Node, Scalar};
 
 /// What can go wrong with SOPS documents.
 #[derive(Debug, thiserror::Error)]
@@ -25,9 +30,9 @@ pub enum Error {
     Crypto(String),
     /// The MAC does not match: the file was changed without its key.
     #[error(
-        "MAC mismatch: the file was modified after it was encrypted (a value, IV, tag, key name or lastmodified changed, or a value was added or removed)"
+        "MAC mismatch: the file was modified after it was encrypted ({0}); a value, IV, tag, key name or lastmodified changed, or a value was added or removed"
     )]
-    Mac,
+    Mac(String),
     /// None of the identities opens any of the file's age entries.
     #[error("no identity matched: the file is encrypted for {}", .0.join(", "))]
     NoIdentity(Vec<String>),

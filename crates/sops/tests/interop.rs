@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use infraflux_sops::{Format, Rules, decrypt, encrypt, parse_identities};
+use infraflux_sops::{
+    Format, Rules, decrypt, encrypt_value, parse_identities, rotate, update_keys,
+};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -95,7 +97,7 @@ fn sops_decrypts_what_we_encrypt() {
         } else {
             "yaml"
         };
-        let text = encrypt(
+        let text = encrypt_value(
             &sample(),
             format,
             std::slice::from_ref(&k.recipient),
@@ -130,8 +132,9 @@ fn we_decrypt_what_sops_encrypts() {
         };
         std::fs::write(&path, text).unwrap();
         let encrypted = run_sops(&k, &["-e", "--age", &k.recipient], &path);
-        let (plain, _) = decrypt(&encrypted, format, std::slice::from_ref(&k.identity))
-            .unwrap_or_else(|e| panic!("{ext}: {e}\n{encrypted}"));
+        let plain = decrypt(&encrypted, format, std::slice::from_ref(&k.identity))
+            .unwrap_or_else(|e| panic!("{ext}: {e}\n{encrypted}"))
+            .data();
         assert_eq!(plain, sample(), "{ext}");
         // With partial encryption: only data/stringData, as for Kubernetes Secrets.
         let secret = dir.path().join(format!("secret.{ext}"));
@@ -157,8 +160,9 @@ fn we_decrypt_what_sops_encrypts() {
             &secret,
         );
         assert!(encrypted.contains("kind: Secret") || encrypted.contains("\"kind\": \"Secret\""));
-        let (plain, meta) = decrypt(&encrypted, format, std::slice::from_ref(&k.identity)).unwrap();
-        assert_eq!(plain, doc);
+        let opened = decrypt(&encrypted, format, std::slice::from_ref(&k.identity)).unwrap();
+        let meta = &opened.meta;
+        assert_eq!(opened.data(), doc);
         assert_eq!(
             meta.rules.encrypted_regex.as_deref(),
             Some("^(data|stringData)$")
@@ -174,7 +178,7 @@ fn our_partial_encryption_is_read_by_sops() {
         encrypted_regex: Some("^(data|stringData)$".into()),
         ..Rules::default()
     };
-    let text = encrypt(
+    let text = encrypt_value(
         &doc,
         Format::Yaml,
         std::slice::from_ref(&k.recipient),
@@ -225,8 +229,8 @@ proptest! {
         let doc = Value::Object(body.into_iter().filter(|(k, _)| k != "sops").collect());
         let identity = age::x25519::Identity::generate();
         let format = if json_format { Format::Json } else { Format::Yaml };
-        let text = encrypt(&doc, format, &[identity.to_public().to_string()], &Rules::default(), time::OffsetDateTime::now_utc()).unwrap();
-        let (plain, _) = decrypt(&text, format, &[identity]).unwrap();
+        let text = encrypt_value(&doc, format, &[identity.to_public().to_string()], &Rules::default(), time::OffsetDateTime::now_utc()).unwrap();
+        let plain = decrypt(&text, format, &[identity]).unwrap().data();
         prop_assert_eq!(plain, doc);
     }
 }
@@ -267,17 +271,16 @@ fn mac_only_encrypted_files_interoperate_both_ways() {
         encrypted.contains("mac_only_encrypted: true"),
         "{encrypted}"
     );
-    let (plain, meta) =
-        decrypt(&encrypted, Format::Yaml, std::slice::from_ref(&k.identity)).unwrap();
-    assert_eq!(plain, doc);
-    assert!(meta.rules.mac_only_encrypted);
+    let opened = decrypt(&encrypted, Format::Yaml, std::slice::from_ref(&k.identity)).unwrap();
+    assert_eq!(opened.data(), doc);
+    assert!(opened.meta.rules.mac_only_encrypted);
     // us → sops
     let rules = Rules {
         encrypted_regex: Some("^secret$".into()),
         mac_only_encrypted: true,
         ..Rules::default()
     };
-    let ours = encrypt(
+    let ours = encrypt_value(
         &doc,
         Format::Yaml,
         std::slice::from_ref(&k.recipient),
@@ -288,20 +291,274 @@ fn mac_only_encrypted_files_interoperate_both_ways() {
     assert_eq!(sops_reads(&k, &ours, "yaml"), doc);
 }
 
-/// sops encrypts YAML comments as `#ENC[…]` lines and leaves them out of the MAC: such files
-/// decrypt here (the comments themselves are not kept yet).
+/// A commented file in the shapes comments take: above the document, above keys, on a
+/// key's or a value's line, inside lists, under partial encryption, and at the end.
+const COMMENTED: &str = "# top\n# second\nname: demo # on the value's line\nnested:\n  # head of child\n  child: 1\n  other: [1, 2]\nlist: # on the key's line\n  - a # on an item\n  # before b\n  - b\n  - name: x\n    port: 80\nmulti: |\n  line1\n  line2\nkeep_unencrypted: visible # stays\n# foot\n";
+
+/// sops encrypts YAML comments as `#ENC[…]` lines outside the MAC: we decrypt them and
+/// write the file as `sops -d` does, byte for byte.
 #[test]
-fn sops_files_with_comments_decrypt() {
+fn comments_decrypt_as_sops_writes_them() {
     let k = key();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.yaml");
-    std::fs::write(
-        &path,
-        "# top\na: hello # trailing\nnested:\n  # inner\n  b: 2\n",
-    )
-    .unwrap();
+    std::fs::write(&path, COMMENTED).unwrap();
     let encrypted = run_sops(&k, &["-e", "--age", &k.recipient], &path);
     assert!(encrypted.contains("#ENC[AES256_GCM"), "{encrypted}");
-    let (plain, _) = decrypt(&encrypted, Format::Yaml, std::slice::from_ref(&k.identity)).unwrap();
-    assert_eq!(plain, json!({"a": "hello", "nested": {"b": 2}}));
+    assert!(!encrypted.contains("head of child"), "{encrypted}");
+    let opened = decrypt(&encrypted, Format::Yaml, std::slice::from_ref(&k.identity)).unwrap();
+    std::fs::write(&path, &encrypted).unwrap();
+    let theirs = run_sops(&k, &["-d"], &path);
+    assert_eq!(opened.emit(), theirs);
+}
+
+/// What we encrypt, comments included, `sops -d` decrypts to our plaintext, byte for byte:
+/// every comment was encrypted with the path sops expects.
+#[test]
+fn sops_decrypts_our_comments() {
+    let k = key();
+    let docs = infraflux_sops::parse(COMMENTED, Format::Yaml).unwrap();
+    let ours = infraflux_sops::encrypt(
+        &docs,
+        Format::Yaml,
+        std::slice::from_ref(&k.recipient),
+        &Rules::default(),
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    assert!(
+        !ours.contains("head of child") && ours.contains("#ENC["),
+        "{ours}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ours.yaml");
+    std::fs::write(&path, &ours).unwrap();
+    let out = Command::new(sops())
+        .env("SOPS_AGE_KEY_FILE", &k.file)
+        .args(["--disable-version-check", "-d"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("unencrypted comment"),
+        "sops could not open a comment: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        infraflux_sops::emit(&docs, Format::Yaml)
+    );
+}
+
+/// Re-encrypting unchanged plaintext gives the same bytes; changing one value changes only
+/// that value and the MAC lines.
+#[test]
+fn reencrypting_is_stable() {
+    let k = key();
+    let docs = infraflux_sops::parse(COMMENTED, Format::Yaml).unwrap();
+    let ids = std::slice::from_ref(&k.identity);
+    let first = infraflux_sops::encrypt(
+        &docs,
+        Format::Yaml,
+        std::slice::from_ref(&k.recipient),
+        &Rules::default(),
+        time::OffsetDateTime::UNIX_EPOCH,
+    )
+    .unwrap();
+    let opened = decrypt(&first, Format::Yaml, ids).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    assert_eq!(
+        infraflux_sops::reencrypt(&opened.docs, &opened, now).unwrap(),
+        first
+    );
+    let changed =
+        infraflux_sops::parse(&COMMENTED.replace("child: 1", "child: 2"), Format::Yaml).unwrap();
+    let second = infraflux_sops::reencrypt(&changed, &opened, now).unwrap();
+    let differing: Vec<(&str, &str)> = first
+        .lines()
+        .zip(second.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    let keys: Vec<&str> = differing
+        .iter()
+        .map(|(a, _)| a.trim_start().split(':').next().unwrap())
+        .collect();
+    assert_eq!(keys, ["child", "lastmodified", "mac"], "{differing:#?}");
+    assert_eq!(
+        decrypt(&second, Format::Yaml, ids).unwrap().data()["nested"]["child"],
+        json!(2)
+    );
+}
+
+fn write_keys(keys: &[&Key]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keys.txt");
+    let text: String = keys
+        .iter()
+        .map(|k| std::fs::read_to_string(&k.file).unwrap())
+        .collect();
+    std::fs::write(&file, text).unwrap();
+    (dir, file)
+}
+
+/// Runs sops in `dir` (where its `.sops.yaml` is) with the identities in `key_file`.
+fn sops_in(dir: &Path, key_file: &Path, args: &[&str]) -> String {
+    let out = Command::new(sops())
+        .current_dir(dir)
+        .env("SOPS_AGE_KEY_FILE", key_file)
+        .env_remove("SOPS_AGE_KEY")
+        .arg("--disable-version-check")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sops {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn our_updatekeys_and_rotate_are_read_by_sops() {
+    let (k1, k2) = (key(), key());
+    let doc = sample();
+    let now = time::OffsetDateTime::now_utc();
+    let text = encrypt_value(
+        &doc,
+        Format::Yaml,
+        std::slice::from_ref(&k1.recipient),
+        &Rules::default(),
+        now,
+    )
+    .unwrap();
+    // Adding a recipient re-wraps the same data key: values and MAC stay.
+    let both = [k1.recipient.clone(), k2.recipient.clone()];
+    let (added, changes) = update_keys(
+        &text,
+        Format::Yaml,
+        std::slice::from_ref(&k1.identity),
+        &both,
+        now,
+    )
+    .unwrap();
+    assert_eq!(changes.added, std::slice::from_ref(&k2.recipient));
+    assert!(!changes.rotated && changes.removed.is_empty());
+    let values = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.contains("ENC[") || l.contains("lastmodified"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(values(&added), values(&text));
+    assert_eq!(sops_reads(&k2, &added, "yaml"), doc);
+    // Removing one renews the data key: the removed recipient can read nothing new.
+    let (removed, changes) = update_keys(
+        &added,
+        Format::Yaml,
+        std::slice::from_ref(&k2.identity),
+        std::slice::from_ref(&k2.recipient),
+        now,
+    )
+    .unwrap();
+    assert_eq!(changes.removed, std::slice::from_ref(&k1.recipient));
+    assert!(changes.rotated);
+    assert_ne!(values(&removed), values(&added));
+    assert!(matches!(
+        decrypt(&removed, Format::Yaml, std::slice::from_ref(&k1.identity)),
+        Err(infraflux_sops::Error::NoIdentity(r)) if r == [k2.recipient.clone()]
+    ));
+    assert_eq!(sops_reads(&k2, &removed, "yaml"), doc);
+    // rotate: a new data key, the same data, for the same recipients.
+    let rotated = rotate(
+        &removed,
+        Format::Yaml,
+        std::slice::from_ref(&k2.identity),
+        now,
+    )
+    .unwrap();
+    assert_ne!(values(&rotated), values(&removed));
+    assert_eq!(sops_reads(&k2, &rotated, "yaml"), doc);
+}
+
+#[test]
+fn we_read_sops_updatekeys_and_rotate() {
+    let (k1, k2) = (key(), key());
+    let (_keys, both_keys) = write_keys(&[&k1, &k2]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("plain.yaml"),
+        serde_saphyr::to_string(&sample()).unwrap(),
+    )
+    .unwrap();
+    let encrypted = sops_in(
+        dir.path(),
+        &both_keys,
+        &["-e", "--age", &k1.recipient, "plain.yaml"],
+    );
+    std::fs::write(dir.path().join("s.yaml"), &encrypted).unwrap();
+    std::fs::write(
+        dir.path().join(".sops.yaml"),
+        format!(
+            "creation_rules:\n  - path_regex: s\\.yaml$\n    age: {}, {}\n",
+            k1.recipient, k2.recipient
+        ),
+    )
+    .unwrap();
+    sops_in(dir.path(), &both_keys, &["updatekeys", "-y", "s.yaml"]);
+    let updated = std::fs::read_to_string(dir.path().join("s.yaml")).unwrap();
+    let opened = decrypt(&updated, Format::Yaml, std::slice::from_ref(&k2.identity)).unwrap();
+    assert_eq!(opened.data(), sample());
+    assert_eq!(
+        opened.recipients(),
+        [k1.recipient.clone(), k2.recipient.clone()]
+    );
+    sops_in(dir.path(), &both_keys, &["rotate", "-i", "s.yaml"]);
+    let rotated = std::fs::read_to_string(dir.path().join("s.yaml")).unwrap();
+    assert_ne!(rotated, updated);
+    let opened = decrypt(&rotated, Format::Yaml, std::slice::from_ref(&k1.identity)).unwrap();
+    assert_eq!(opened.data(), sample());
+}
+
+/// The armored data-key stanza is a plain age file: Debian's `age` opens it, and the 32
+/// bytes it yields authenticate the file's MAC.
+#[test]
+fn debians_age_opens_the_data_key_stanza() {
+    let Some(age_bin) = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("age"))
+            .find(|p| p.is_file())
+    }) else {
+        panic!("the `age` CLI is needed: scripts/test.sh installs it (Debian package age)");
+    };
+    let k = key();
+    let text = encrypt_value(
+        &sample(),
+        Format::Yaml,
+        std::slice::from_ref(&k.recipient),
+        &Rules::default(),
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    let opened = decrypt(&text, Format::Yaml, std::slice::from_ref(&k.identity)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let stanza = dir.path().join("key.age");
+    std::fs::write(&stanza, &opened.meta.age[0].enc).unwrap();
+    let out = Command::new(age_bin)
+        .args(["-d", "-i"])
+        .arg(&k.file)
+        .arg(&stanza)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout.len(), 32);
+    let key = infraflux_sops::DataKey::from_bytes(&out.stdout).unwrap();
+    let (mac, _) =
+        infraflux_sops::cipher::decrypt(&key, &opened.meta.mac, &opened.meta.lastmodified).unwrap();
+    assert_eq!(mac.len(), 128, "a hex SHA-512");
 }

@@ -3,6 +3,7 @@
 
 mod commands;
 mod files;
+mod keys;
 mod output;
 
 use std::process::ExitCode;
@@ -24,7 +25,7 @@ pub mod exit {
     name = "infraflux",
     version,
     about = "Turn one infraflux.yaml into a Cilium-first Kubernetes platform on Proxmox VE with Talos Linux, delivered by GitOps",
-    after_help = "Examples:\n  infraflux init homelab           # new platform repository in ./homelab\n  infraflux check                  # check ./infraflux.yaml\n  infraflux check examples/ha.yaml --output json\n\nExit codes: 0 ok, 1 findings, 2 usage or input error. NO_COLOR turns colour off."
+    after_help = "Examples:\n  infraflux init homelab           # new platform repository in ./homelab\n  infraflux check                  # check ./infraflux.yaml\n  infraflux check examples/ha.yaml --output json\n  infraflux secrets edit talos/secrets.yaml\n\nExit codes: 0 ok, 1 findings, 2 usage or input error. NO_COLOR turns colour off."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,6 +38,7 @@ enum Command {
     Check(commands::check::Args),
     Schema(commands::schema::Args),
     Talos(commands::talos::Args),
+    Secrets(commands::secrets::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::exec(args),
         Command::Schema(args) => commands::schema::exec(args),
         Command::Talos(args) => commands::talos::exec(args),
+        Command::Secrets(args) => commands::secrets::exec(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

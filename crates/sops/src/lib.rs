@@ -9,6 +9,7 @@
 //! that also have them decrypt; their keys are kept but not renewed), Shamir key groups.
 
 pub mod cipher;
+pub mod config;
 pub mod document;
 pub mod tree;
 

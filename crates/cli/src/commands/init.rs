@@ -241,18 +241,8 @@ impl AgeKey {
                 inline: None,
             });
         }
-        // sops uses Go's os.UserConfigDir(): $XDG_CONFIG_HOME, else $HOME/.config.
-        let config = match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
-            Some(x) => PathBuf::from(x),
-            None => match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
-                Some(h) => PathBuf::from(h).join(".config"),
-                None => bail!(
-                    "neither XDG_CONFIG_HOME nor HOME is set; set SOPS_AGE_KEY_FILE to where the age identity should live"
-                ),
-            },
-        };
         Ok(Self {
-            path: Some(config.join("sops/age/keys.txt")),
+            path: Some(crate::keys::default_identity_path()?),
             inline: None,
         })
     }

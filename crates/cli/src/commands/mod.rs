@@ -3,4 +3,5 @@
 pub mod check;
 pub mod init;
 pub mod schema;
+pub mod secrets;
 pub mod talos;

@@ -398,13 +398,16 @@ fn talos_schematic_prints_the_id_of_the_exact_yaml() {
 fn talos_gen_secrets_writes_a_private_bundle_once() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("secrets.yaml");
-    // Plaintext only when asked for.
+    // Encrypted unless asked otherwise: with nobody to encrypt for, nothing is written.
     infraflux()
+        .current_dir(dir.path())
         .args(["talos", "gen", "secrets", "-o"])
         .arg(&out)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--plaintext"));
+        .stderr(
+            predicate::str::contains("no recipients").and(predicate::str::contains("--plaintext")),
+        );
     assert!(!out.exists());
     infraflux()
         .args(["talos", "gen", "secrets", "--plaintext", "-o"])
@@ -464,14 +467,6 @@ fn talos_gen_config_writes_every_nodes_config_and_never_regenerates_secrets() {
             .arg(&out);
         cmd
     };
-    infraflux()
-        .args(["talos", "gen", "config"])
-        .arg(&ha)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--plaintext"));
     gen_config()
         .assert()
         .code(0)
@@ -633,4 +628,189 @@ fn talos_client_configs_merge_into_the_tools_default_files() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("pass --merge"));
+}
+
+/// A key pair of our own and the homelab spec encrypting for it.
+struct Owner {
+    dir: tempfile::TempDir,
+    recipient: String,
+}
+
+impl Owner {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let identity = age::x25519::Identity::generate();
+        let recipient = identity.to_public().to_string();
+        use age::secrecy::ExposeSecret;
+        std::fs::write(
+            dir.path().join("keys.txt"),
+            format!("{}\n", identity.to_string().expose_secret()),
+        )
+        .unwrap();
+        let spec = std::fs::read_to_string(root().join("examples/homelab.yaml"))
+            .unwrap()
+            .replace(
+                "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+                &recipient,
+            );
+        std::fs::write(dir.path().join("infraflux.yaml"), spec).unwrap();
+        Owner { dir, recipient }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    fn run(&self, args: &[&str]) -> Command {
+        let mut cmd = infraflux();
+        cmd.current_dir(self.dir.path())
+            .env("HOME", self.path("home"))
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("SOPS_CONFIG")
+            .env("SOPS_AGE_KEY_FILE", self.path("keys.txt"))
+            .args(args);
+        cmd
+    }
+
+    /// What the real sops decrypts a file to, parsed (every YAML document).
+    fn sops_reads(&self, file: &str) -> Vec<Value> {
+        let out = std::process::Command::new("sops")
+            .env("SOPS_AGE_KEY_FILE", self.path("keys.txt"))
+            .args(["--disable-version-check", "-d"])
+            .arg(self.path(file))
+            .output()
+            .expect("the real sops (scripts/test.sh installs it)");
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        parse_all(&String::from_utf8(out.stdout).unwrap())
+    }
+}
+
+fn parse_all(text: &str) -> Vec<Value> {
+    serde_saphyr::from_multiple(text).unwrap()
+}
+
+#[test]
+fn talos_material_is_sops_encrypted_for_the_spec_recipients() {
+    let owner = Owner::new();
+    owner.run(&["talos", "gen", "config"]).assert().code(0);
+    for name in [
+        "secrets.yaml",
+        "mgmt-cp-1.yaml",
+        "talosconfig.yaml",
+        "kubeconfig.yaml",
+    ] {
+        let text = std::fs::read_to_string(owner.path(&format!("talos/{name}"))).unwrap();
+        assert!(
+            text.contains(&format!("recipient: {}", owner.recipient)),
+            "{name} is not encrypted for the spec's recipient"
+        );
+        assert!(
+            !text.contains("BEGIN") || !text.contains("PRIVATE KEY"),
+            "{name}"
+        );
+        for doc in parse_all(&text) {
+            assert!(
+                doc.get("sops").is_some(),
+                "{name}: every document carries the metadata"
+            );
+        }
+    }
+    // What sops decrypts is what --plaintext writes from the same bundle.
+    owner
+        .run(&[
+            "talos",
+            "gen",
+            "config",
+            "--plaintext",
+            "-o",
+            "plain",
+            "--secrets",
+            "talos/secrets.yaml",
+        ])
+        .assert()
+        .code(0);
+    let plain = parse_all(&std::fs::read_to_string(owner.path("plain/mgmt-cp-1.yaml")).unwrap());
+    assert_eq!(owner.sops_reads("talos/mgmt-cp-1.yaml"), plain);
+    let bundle = owner.sops_reads("talos/secrets.yaml");
+    assert!(bundle[0]["certs"]["os"]["key"].is_string());
+    // The same spec again: the encrypted configs stay byte-identical.
+    let before = std::fs::read(owner.path("talos/mgmt-cp-1.yaml")).unwrap();
+    owner
+        .run(&["talos", "gen", "config"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("reused   secrets.yaml"));
+    assert_eq!(
+        std::fs::read(owner.path("talos/mgmt-cp-1.yaml")).unwrap(),
+        before
+    );
+    // Client configs are issued from the encrypted bundle.
+    owner
+        .run(&["talos", "kubeconfig", "-o", "admin.kubeconfig"])
+        .assert()
+        .code(0);
+    let view = std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(owner.path("admin.kubeconfig"))
+        .args(["config", "current-context"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&view.stdout).trim(), "admin@mgmt");
+    // Without the identity the bundle cannot be read, and the error says where we looked.
+    owner
+        .run(&["talos", "kubeconfig", "-o", "other.kubeconfig"])
+        .env("SOPS_AGE_KEY_FILE", owner.path("nothing.txt"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nothing.txt"));
+}
+
+#[test]
+fn talos_gen_secrets_encrypts_for_age_or_the_sops_rule() {
+    let owner = Owner::new();
+    owner
+        .run(&[
+            "talos",
+            "gen",
+            "secrets",
+            "--age",
+            &owner.recipient,
+            "-o",
+            "a.yaml",
+        ])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "SOPS-encrypted for 1 age recipient",
+        ));
+    assert!(owner.sops_reads("a.yaml")[0]["secrets"]["bootstraptoken"].is_string());
+    std::fs::write(
+        owner.path(".sops.yaml"),
+        format!(
+            "creation_rules:\n  - path_regex: ^talos/\n    age: {}\n",
+            owner.recipient
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(owner.path("talos")).unwrap();
+    owner
+        .run(&["talos", "gen", "secrets", "-o", "talos/secrets.yaml"])
+        .assert()
+        .code(0);
+    let decrypted = owner
+        .run(&["secrets", "decrypt", "talos/secrets.yaml"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        String::from_utf8(decrypted)
+            .unwrap()
+            .contains("bootstraptoken")
+    );
 }

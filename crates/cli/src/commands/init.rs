@@ -170,8 +170,9 @@ fn sops_config(recipient: &str) -> String {
          \x20 - path_regex: (^|/)[^/]*\\.secret\\.ya?ml$\n\
          \x20   encrypted_regex: ^(data|stringData)$\n\
          \x20   age: {recipient}\n\
-         \x20 # Talos secrets bundle, machine configs, talosconfig and kubeconfig.\n\
-         \x20 - path_regex: (^|/)bootstrap/.*\\.ya?ml$\n\
+         \x20 # Talos secrets bundle, machine configs, talosconfig and kubeconfig\n\
+         \x20 # (`infraflux talos gen config` writes them to talos/).\n\
+         \x20 - path_regex: (^|/)(bootstrap|talos)/.*\\.ya?ml$\n\
          \x20   age: {recipient}\n\
          \x20 # Values referenced from infraflux.yaml as `sopsFile:` (API tokens, S3 keys).\n\
          \x20 - path_regex: (^|/)secrets/.*\\.(ya?ml|json|env)$\n\

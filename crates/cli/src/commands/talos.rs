@@ -1,8 +1,9 @@
 //! `infraflux talos …`: Talos material from the spec, usable with `talosctl`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use infraflux_sops::Rules;
 use infraflux_talos::Schematic;
 use serde_json::json;
 
@@ -91,7 +92,7 @@ enum Gen {
 /// Generate the management cluster's Talos material: secrets bundle, a machine config per node, talosconfig, kubeconfig, schematic
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  infraflux talos gen config --plaintext -o talos\n  talosctl apply-config --insecure -n 192.168.10.51 -f talos/mgmt-cp-1.yaml\n  talosctl --talosconfig talos/talosconfig -n 192.168.10.51 version\n  kubectl --kubeconfig talos/kubeconfig get nodes\n\nAn existing DIR/secrets.yaml (or --secrets FILE) is reused, so the same spec gives the same\nconfigs. A new bundle is made only when DIR holds no Talos material yet: if configs exist but\nthe bundle is gone, restore it from your backup instead of generating another."
+    after_help = "Examples:\n  infraflux talos gen config -o talos              # SOPS-encrypted for spec.secrets.age.recipients\n  infraflux secrets decrypt talos/mgmt-cp-1.yaml > /dev/shm/cp-1.yaml\n  talosctl apply-config --insecure -n 192.168.10.51 -f /dev/shm/cp-1.yaml\n  infraflux talos gen config --plaintext -o /dev/shm/talos   # unencrypted, outside Git\n\nEvery file holding keys (secrets.yaml, one config per node, talosconfig.yaml,\nkubeconfig.yaml) is SOPS-encrypted for the spec's age recipients, so `sops -d` and\n`infraflux secrets decrypt` open them; schematic.yaml is public. Re-running with the same\nspec keeps unchanged files byte for byte. With --plaintext the files are written\nunencrypted, mode 0600, and talosconfig/kubeconfig have talosctl's names (no .yaml).\n\nAn existing DIR/secrets.yaml (or --secrets FILE), encrypted or not, is reused, so the same\nspec gives the same configs. A new bundle is made only when DIR holds no Talos material yet:\nif configs exist but the bundle is gone, restore it from your backup instead."
 )]
 struct GenConfigArgs {
     /// The spec file
@@ -106,7 +107,7 @@ struct GenConfigArgs {
     /// Validity of the kubeconfig's admin certificate, in days
     #[arg(long, default_value_t = 365)]
     kubeconfig_days: u32,
-    /// Write key material unencrypted (required until `infraflux secrets` lands)
+    /// Write key material unencrypted (mode 0600) instead of SOPS-encrypted
     #[arg(long)]
     plaintext: bool,
 }
@@ -114,15 +115,18 @@ struct GenConfigArgs {
 /// Generate a Talos secrets bundle (the CAs, tokens and keys of a cluster), as `talosctl gen secrets` does
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  infraflux talos gen secrets --plaintext -o secrets.yaml\n  talosctl gen config mgmt https://192.168.10.50:6443 --with-secrets secrets.yaml\n\nThe bundle is the cluster's root of trust: it is written once, mode 0600, and never\nreplaced. Regenerating it for a running cluster locks you out of it; restore the file\nfrom your backup instead. Until SOPS encryption lands it is written only with --plaintext."
+    after_help = "Examples:\n  infraflux talos gen secrets -o talos/secrets.yaml          # for its .sops.yaml rule\n  infraflux talos gen secrets --age age1… -o secrets.yaml\n  sops -d secrets.yaml > /dev/shm/s.yaml && talosctl gen config mgmt https://192.168.10.50:6443 --with-secrets /dev/shm/s.yaml\n  infraflux talos gen secrets --plaintext -o /dev/shm/secrets.yaml\n\nThe bundle is the cluster's root of trust: it is written once, mode 0600, and never\nreplaced. Regenerating it for a running cluster locks you out of it; restore the file\nfrom your backup instead. It is SOPS-encrypted for --age, else for the recipients of the\n.sops.yaml creation rule matching the output path; --plaintext writes it unencrypted."
 )]
 struct GenSecretsArgs {
     /// Where to write the bundle (must not exist)
     #[arg(short, long, default_value = "secrets.yaml")]
     output: PathBuf,
-    /// Write the bundle unencrypted (required until `infraflux secrets` lands)
-    #[arg(long)]
+    /// Write the bundle unencrypted (mode 0600) instead of SOPS-encrypted
+    #[arg(long, conflicts_with = "age")]
     plaintext: bool,
+    /// age recipients, comma-separated (default: the .sops.yaml rule for the output path)
+    #[arg(long, value_delimiter = ',')]
+    age: Vec<String>,
 }
 
 /// Print the nodes' Image Factory schematic, its ID and the image URLs
@@ -183,24 +187,109 @@ fn schematic(args: SchematicArgs) -> Result<u8> {
 }
 
 fn gen_secrets(args: GenSecretsArgs) -> Result<u8> {
-    if !args.plaintext {
-        anyhow::bail!(
-            "the secrets bundle would be written unencrypted; pass --plaintext to accept that (SOPS encryption is not available yet)"
-        );
-    }
     if args.output.exists() {
         anyhow::bail!(
             "{} exists: a secrets bundle is never replaced, since a new one cannot talk to a cluster built with the old. Move it away first if you really mean to start over",
             args.output.display()
         );
     }
+    let seal = if args.plaintext {
+        Seal::Plain
+    } else if !args.age.is_empty() {
+        Seal::Sops(args.age.clone())
+    } else {
+        match crate::keys::creation_rule(&args.output, None)? {
+            Some(rule) if !rule.age.is_empty() => Seal::Sops(rule.age),
+            _ => anyhow::bail!(
+                "no recipients to encrypt {} for: pass --age, add a .sops.yaml creation rule for it, or --plaintext to write it unencrypted",
+                args.output.display()
+            ),
+        }
+    };
     let bundle = infraflux_pki::SecretsBundle::generate(time::OffsetDateTime::now_utc())?;
-    write_new_private(&args.output, bundle.to_yaml().as_bytes())?;
+    let content = seal.seal(&args.output, &bundle.to_yaml())?;
+    write_new_private(&args.output, &content)?;
     eprintln!(
-        "wrote {} (mode 0600): keep it safe and backed up; it is the cluster's root of trust",
-        args.output.display()
+        "wrote {} ({}): keep it safe and backed up; it is the cluster's root of trust",
+        args.output.display(),
+        seal.describe()
     );
     Ok(exit::OK)
+}
+
+/// How files with keys are written.
+enum Seal {
+    /// Unencrypted, mode 0600.
+    Plain,
+    /// SOPS-encrypted for these age recipients.
+    Sops(Vec<String>),
+}
+
+impl Seal {
+    fn describe(&self) -> String {
+        match self {
+            Seal::Plain => "unencrypted, mode 0600".into(),
+            Seal::Sops(r) => format!(
+                "SOPS-encrypted for {} age recipient{}",
+                r.len(),
+                if r.len() == 1 { "" } else { "s" }
+            ),
+        }
+    }
+
+    /// The bytes to write at `path` for the YAML `plain`. An existing encryption at `path`
+    /// that our identities open, for the same recipients, is reused: unchanged content
+    /// stays byte-identical.
+    fn seal(&self, path: &Path, plain: &str) -> Result<Vec<u8>> {
+        let Seal::Sops(recipients) = self else {
+            return Ok(plain.as_bytes().to_vec());
+        };
+        let format = infraflux_sops::Format::Yaml;
+        let docs = infraflux_sops::parse(plain, format)?;
+        let now = time::OffsetDateTime::now_utc();
+        let previous = std::fs::read_to_string(path)
+            .ok()
+            .filter(|t| infraflux_sops::is_sops(t, format))
+            .and_then(|t| {
+                let ids = crate::keys::identities().ok()?;
+                infraflux_sops::decrypt(&t, format, &ids.ids).ok()
+            })
+            .filter(|o| {
+                o.recipients() == *recipients && o.meta.rules == Rules::default().effective()
+            });
+        let out = match previous {
+            Some(opened) => infraflux_sops::reencrypt(&docs, &opened, now)?,
+            None => infraflux_sops::encrypt(&docs, format, recipients, &Rules::default(), now)?,
+        };
+        Ok(out.into_bytes())
+    }
+}
+
+/// Reads a secrets bundle, SOPS-encrypted or not.
+fn read_bundle(path: &Path) -> Result<infraflux_pki::SecretsBundle> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+    );
+    let format = infraflux_sops::Format::Yaml;
+    let plain = if infraflux_sops::is_sops(&text, format) {
+        let ids = crate::keys::identities()?;
+        let opened = infraflux_sops::decrypt(&text, format, &ids.ids).map_err(|e| {
+            anyhow::Error::new(e).context(format!(
+                "{} (identities looked for in: {})",
+                path.display(),
+                ids.searched.join(", ")
+            ))
+        })?;
+        zeroize::Zeroizing::new(opened.emit())
+    } else {
+        text
+    };
+    infraflux_pki::SecretsBundle::from_yaml(&plain).with_context(|| {
+        format!(
+            "{} is not a usable secrets bundle; restore it from your backup",
+            path.display()
+        )
+    })
 }
 
 /// The bundle `gen config` uses: the given or existing one; a new one only where no Talos
@@ -209,23 +298,21 @@ fn config_bundle(args: &GenConfigArgs) -> Result<(infraflux_pki::SecretsBundle, 
     let default = args.output.join("secrets.yaml");
     let path = args.secrets.clone().unwrap_or_else(|| default.clone());
     if path.exists() {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let bundle = infraflux_pki::SecretsBundle::from_yaml(&text).with_context(|| {
-            format!(
-                "{} is not a usable secrets bundle; restore it from your backup",
-                path.display()
-            )
-        })?;
-        return Ok((bundle, "reused"));
+        return Ok((read_bundle(&path)?, "reused"));
     }
     if args.secrets.is_some() {
         anyhow::bail!("{} does not exist", path.display());
     }
-    let existing = ["talosconfig", "kubeconfig", "schematic.yaml"]
-        .iter()
-        .map(|f| args.output.join(f))
-        .find(|p| p.exists());
+    let existing = [
+        "talosconfig",
+        "kubeconfig",
+        "talosconfig.yaml",
+        "kubeconfig.yaml",
+        "schematic.yaml",
+    ]
+    .iter()
+    .map(|f| args.output.join(f))
+    .find(|p| p.exists());
     if let Some(found) = existing {
         anyhow::bail!(
             "{} exists but {} is missing: this cluster's secrets bundle is gone. Restore it from your backup (or pass --secrets FILE); a new bundle would not match machines built with the old one",
@@ -242,13 +329,18 @@ fn config_bundle(args: &GenConfigArgs) -> Result<(infraflux_pki::SecretsBundle, 
 }
 
 fn gen_config(args: GenConfigArgs) -> Result<u8> {
-    if !args.plaintext {
-        anyhow::bail!(
-            "machine configs, talosconfig and kubeconfig hold private keys and would be written unencrypted; pass --plaintext to accept that (SOPS encryption is not available yet)"
-        );
-    }
     let Some((platform, source)) = output::load_platform(&args.spec) else {
         return Ok(exit::ERROR);
+    };
+    let seal = if args.plaintext {
+        Seal::Plain
+    } else {
+        Seal::Sops(platform.spec.secrets.age.recipients.clone())
+    };
+    // Encrypted files get `.yaml` names, so that sops picks the YAML format.
+    let client_name = |name: &str| match seal {
+        Seal::Plain => name.to_string(),
+        Seal::Sops(_) => format!("{name}.yaml"),
     };
     let (bundle, how) = config_bundle(&args)?;
     let configs = match infraflux_talos::management_configs(&platform, &bundle) {
@@ -284,22 +376,28 @@ fn gen_config(args: GenConfigArgs) -> Result<u8> {
     let schematic = Schematic::from_spec(&platform.spec.talos).to_yaml();
 
     let dir = &args.output;
-    if how == "created" {
-        write_new_private(&dir.join("secrets.yaml"), bundle.to_yaml().as_bytes())?;
+    // Everything is sealed before anything is written: a failure leaves nothing behind.
+    let new_bundle = if how == "created" {
+        let path = dir.join("secrets.yaml");
+        Some((seal.seal(&path, &bundle.to_yaml())?, path))
+    } else {
+        None
+    };
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for c in &configs {
+        let name = format!("{}.yaml", c.node);
+        files.push((name.clone(), seal.seal(&dir.join(&name), &c.to_yaml())?));
     }
-    let mut files: Vec<(String, Vec<u8>)> = configs
-        .iter()
-        .map(|c| (format!("{}.yaml", c.node), c.to_yaml().into_bytes()))
-        .collect();
-    files.push((
-        "talosconfig".into(),
-        talosconfig.to_yaml().as_bytes().to_vec(),
-    ));
-    files.push((
-        "kubeconfig".into(),
-        kubeconfig.to_yaml().as_bytes().to_vec(),
-    ));
+    for (name, yaml) in [
+        (client_name("talosconfig"), talosconfig.to_yaml()),
+        (client_name("kubeconfig"), kubeconfig.to_yaml()),
+    ] {
+        files.push((name.clone(), seal.seal(&dir.join(&name), &yaml)?));
+    }
     files.push(("schematic.yaml".into(), schematic.into_bytes()));
+    if let Some((content, path)) = new_bundle {
+        write_new_private(&path, &content)?;
+    }
     for (name, content) in &files {
         let private = name != "schematic.yaml";
         replace_file(&dir.join(name), content, private)?;
@@ -315,10 +413,17 @@ fn gen_config(args: GenConfigArgs) -> Result<u8> {
     for (name, _) in &files {
         println!("wrote    {name}");
     }
-    eprintln!(
-        "{}: key material is unencrypted and mode 0600; keep it out of Git",
-        dir.display()
-    );
+    match seal {
+        Seal::Plain => eprintln!(
+            "{}: key material is unencrypted and mode 0600; keep it out of Git",
+            dir.display()
+        ),
+        Seal::Sops(_) => eprintln!(
+            "{}: key material is {}; `infraflux secrets decrypt FILE` or `sops -d FILE` opens it",
+            dir.display(),
+            seal.describe()
+        ),
+    }
     Ok(exit::OK)
 }
 
@@ -344,14 +449,13 @@ fn client_config(args: ClientConfigArgs, kind: ClientKind) -> Result<u8> {
     let Some((platform, _)) = output::load_platform(&args.spec) else {
         return Ok(exit::ERROR);
     };
-    let text = std::fs::read_to_string(&args.secrets).with_context(|| {
-        format!(
-            "cannot read the secrets bundle {}; `infraflux talos gen config` creates it",
+    if !args.secrets.exists() {
+        anyhow::bail!(
+            "the secrets bundle {} does not exist; `infraflux talos gen config` creates it",
             args.secrets.display()
-        )
-    })?;
-    let bundle = infraflux_pki::SecretsBundle::from_yaml(&text)
-        .with_context(|| format!("{} is not a usable secrets bundle", args.secrets.display()))?;
+        );
+    }
+    let bundle = read_bundle(&args.secrets)?;
     let m = &platform.spec.management;
     let now = time::OffsetDateTime::now_utc();
     let file = match kind {

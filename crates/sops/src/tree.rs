@@ -631,13 +631,39 @@ fn emit_seq(items: &[Node], indent: usize, mut inline: bool, out: &mut String) {
                 out.push_str(c);
                 out.push('\n');
             }
+            // A collection's leading comments go above its `-`: after `- ` they would read
+            // back as the list's own comments (the same place for sops: same key path).
             Node::Map(e) if e.iter().any(|e| matches!(e, Entry::Pair(..))) => {
+                let lead = e
+                    .iter()
+                    .take_while(|e| matches!(e, Entry::Comment(_)))
+                    .count();
+                for c in &e[..lead] {
+                    if let Entry::Comment(c) = c {
+                        out.push('#');
+                        out.push_str(c);
+                        out.push('\n');
+                        pad(out, indent);
+                    }
+                }
                 out.push_str("- ");
-                emit_map(e, indent + 2, true, out);
+                emit_map(&e[lead..], indent + 2, true, out);
             }
             Node::Seq(s) if s.iter().any(|n| !matches!(n, Node::Comment(_))) => {
+                let lead = s
+                    .iter()
+                    .take_while(|n| matches!(n, Node::Comment(_)))
+                    .count();
+                for c in &s[..lead] {
+                    if let Node::Comment(c) = c {
+                        out.push('#');
+                        out.push_str(c);
+                        out.push('\n');
+                        pad(out, indent);
+                    }
+                }
                 out.push_str("- ");
-                emit_seq(s, indent + 2, true, out);
+                emit_seq(&s[lead..], indent + 2, true, out);
             }
             other => {
                 out.push('-');
@@ -871,6 +897,15 @@ mod tests {
             assert!(text.starts_with("k: |"), "{text}");
             assert_eq!(parse_yaml(&text).unwrap(), vec![doc], "{s:?} as {text}");
         }
+    }
+
+    /// Found by the fuzzer: a comment heading a mapping inside a list.
+    #[test]
+    fn comments_heading_a_list_item_stay_put() {
+        let src = "l:\n    - # c\n      a: 1\n    - - # d\n        - x\n";
+        let once = round(src);
+        assert_eq!(round(&once), once);
+        assert_eq!(once, "l:\n    # c\n    - a: 1\n    # d\n    - - - x\n");
     }
 
     #[test]

@@ -62,6 +62,12 @@ impl Repo {
         std::fs::read_to_string(self.path(p)).unwrap()
     }
 
+    fn encrypt_in_place(&self, file: &str) {
+        self.infraflux(&["secrets", "encrypt", "-i", file])
+            .assert()
+            .code(0);
+    }
+
     fn keygen(&self) -> String {
         let out = self.infraflux(&["secrets", "keygen"]).assert().code(0);
         String::from_utf8(out.get_output().stdout.clone())
@@ -131,9 +137,7 @@ fn encrypt_follows_sops_yaml_and_sops_reads_the_result() {
     let recipient = repo.keygen();
     repo.rules_for(&[&recipient]);
     repo.write("db.secret.yaml", SECRET);
-    repo.infraflux(&["secrets", "encrypt", "-i", "db.secret.yaml"])
-        .assert()
-        .code(0);
+    repo.encrypt_in_place("db.secret.yaml");
     let encrypted = repo.read("db.secret.yaml");
     // The rule's encrypted_regex: metadata stays readable, the password does not.
     assert!(encrypted.contains("name: db") && !encrypted.contains("hunter2"));
@@ -263,9 +267,7 @@ fn edit_reencrypts_changes_and_leaves_the_file_alone_on_failure() {
     let recipient = repo.keygen();
     repo.rules_for(&[&recipient]);
     repo.write("db.secret.yaml", SECRET);
-    repo.infraflux(&["secrets", "encrypt", "-i", "db.secret.yaml"])
-        .assert()
-        .code(0);
+    repo.encrypt_in_place("db.secret.yaml");
     let original = repo.read("db.secret.yaml");
     // The editor sees the plaintext, mode 0600, and changes it.
     let ok = editor_script(
@@ -309,9 +311,7 @@ fn tampering_and_wrong_keys_are_refused_with_sops_exit_codes() {
     let recipient = repo.keygen();
     repo.rules_for(&[&recipient]);
     repo.write("db.secret.yaml", SECRET);
-    repo.infraflux(&["secrets", "encrypt", "-i", "db.secret.yaml"])
-        .assert()
-        .code(0);
+    repo.encrypt_in_place("db.secret.yaml");
     let text = repo.read("db.secret.yaml");
     repo.write("tampered.yaml", &text.replace("name: db", "name: dc"));
     repo.infraflux(&["secrets", "decrypt", "tampered.yaml"])
@@ -343,9 +343,7 @@ fn updatekeys_follows_the_rules_and_filestatus_tells_encrypted_files() {
     let new = repo.keygen();
     repo.rules_for(&[&old]);
     repo.write("db.secret.yaml", SECRET);
-    repo.infraflux(&["secrets", "encrypt", "-i", "db.secret.yaml"])
-        .assert()
-        .code(0);
+    repo.encrypt_in_place("db.secret.yaml");
     repo.rules_for(&[&new]);
     repo.infraflux(&["secrets", "updatekeys", "db.secret.yaml"])
         .assert()

@@ -543,6 +543,14 @@ pub fn emit_json(node: &Node) -> String {
 /// Writes YAML documents in sops 3.11's layout, comments on their own lines.
 pub fn emit_yaml(docs: &[Node]) -> String {
     let mut out = String::new();
+    let docs: Vec<Node> = docs
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            normalize(&mut d);
+            d
+        })
+        .collect();
     for (i, doc) in docs.iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");
@@ -559,6 +567,96 @@ pub fn emit_yaml(docs: &[Node]) -> String {
         }
     }
     out
+}
+
+/// Moves comments to where YAML can hold them and a reader finds them again: `{}` and `[]`
+/// hold none, so an empty collection's comments go above its key or `-`; and a comment
+/// right after `- ` reads back as the list's, so a list item's leading comments go above
+/// its `-`. The key path, and so the AAD, is the same in both places.
+fn normalize(node: &mut Node) {
+    fn is_empty(n: &Node) -> bool {
+        match n {
+            Node::Map(e) => !e.iter().any(|e| matches!(e, Entry::Pair(..))),
+            Node::Seq(items) => !items.iter().any(|n| !matches!(n, Node::Comment(_))),
+            _ => false,
+        }
+    }
+    /// Takes the comments from the front of a collection (all of them when it is empty).
+    fn take_leading(n: &mut Node, all: bool) -> Vec<String> {
+        let mut taken = Vec::new();
+        match n {
+            Node::Map(e) => {
+                let keep = |x: &Entry| matches!(x, Entry::Pair(..));
+                while let Some(first) = e.first() {
+                    if keep(first) && !all {
+                        break;
+                    }
+                    match e.remove(0) {
+                        Entry::Comment(c) => taken.push(c),
+                        pair => {
+                            e.insert(0, pair);
+                            break;
+                        }
+                    }
+                }
+                if all {
+                    e.retain(|x| match x {
+                        Entry::Comment(c) => {
+                            taken.push(c.clone());
+                            false
+                        }
+                        Entry::Pair(..) => true,
+                    });
+                }
+            }
+            Node::Seq(items) => {
+                while matches!(items.first(), Some(Node::Comment(_))) {
+                    if let Node::Comment(c) = items.remove(0) {
+                        taken.push(c);
+                    }
+                }
+                if all {
+                    items.retain(|x| match x {
+                        Node::Comment(c) => {
+                            taken.push(c.clone());
+                            false
+                        }
+                        _ => true,
+                    });
+                }
+            }
+            _ => {}
+        }
+        taken
+    }
+    match node {
+        Node::Map(entries) => {
+            let mut out = Vec::with_capacity(entries.len());
+            for mut entry in std::mem::take(entries) {
+                if let Entry::Pair(_, v) = &mut entry {
+                    normalize(v);
+                    if is_empty(v) {
+                        out.extend(take_leading(v, true).into_iter().map(Entry::Comment));
+                    }
+                }
+                out.push(entry);
+            }
+            *entries = out;
+        }
+        Node::Seq(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for mut item in std::mem::take(items) {
+                normalize(&mut item);
+                if matches!(item, Node::Map(_) | Node::Seq(_)) {
+                    let all = is_empty(&item);
+                    out.extend(take_leading(&mut item, all).into_iter().map(Node::Comment));
+                }
+                out.push(item);
+            }
+            *items = out;
+        }
+        Node::Scalar(_) | Node::Comment(_) => {}
+    }
 }
 
 const STEP: usize = 4;
@@ -591,13 +689,10 @@ fn emit_map(entries: &[Entry], indent: usize, mut inline: bool, out: &mut String
 /// Emits a mapping value or sequence item after `key:` or `-`, its children at `child`.
 fn emit_value(node: &Node, child: usize, out: &mut String) {
     match node {
-        Node::Map(e) if !e.iter().any(|e| matches!(e, Entry::Pair(..))) => {
-            out.push_str(" {}\n");
-            emit_map(e, child, false, out);
-        }
+        // Empty collections hold no comments after `normalize`.
+        Node::Map(e) if !e.iter().any(|e| matches!(e, Entry::Pair(..))) => out.push_str(" {}\n"),
         Node::Seq(items) if !items.iter().any(|n| !matches!(n, Node::Comment(_))) => {
-            out.push_str(" []\n");
-            emit_seq(items, child, false, out);
+            out.push_str(" []\n")
         }
         Node::Map(e) => {
             out.push('\n');
@@ -631,39 +726,13 @@ fn emit_seq(items: &[Node], indent: usize, mut inline: bool, out: &mut String) {
                 out.push_str(c);
                 out.push('\n');
             }
-            // A collection's leading comments go above its `-`: after `- ` they would read
-            // back as the list's own comments (the same place for sops: same key path).
             Node::Map(e) if e.iter().any(|e| matches!(e, Entry::Pair(..))) => {
-                let lead = e
-                    .iter()
-                    .take_while(|e| matches!(e, Entry::Comment(_)))
-                    .count();
-                for c in &e[..lead] {
-                    if let Entry::Comment(c) = c {
-                        out.push('#');
-                        out.push_str(c);
-                        out.push('\n');
-                        pad(out, indent);
-                    }
-                }
                 out.push_str("- ");
-                emit_map(&e[lead..], indent + 2, true, out);
+                emit_map(e, indent + 2, true, out);
             }
             Node::Seq(s) if s.iter().any(|n| !matches!(n, Node::Comment(_))) => {
-                let lead = s
-                    .iter()
-                    .take_while(|n| matches!(n, Node::Comment(_)))
-                    .count();
-                for c in &s[..lead] {
-                    if let Node::Comment(c) = c {
-                        out.push('#');
-                        out.push_str(c);
-                        out.push('\n');
-                        pad(out, indent);
-                    }
-                }
                 out.push_str("- ");
-                emit_seq(&s[lead..], indent + 2, true, out);
+                emit_seq(s, indent + 2, true, out);
             }
             other => {
                 out.push('-');
@@ -897,6 +966,15 @@ mod tests {
             assert!(text.starts_with("k: |"), "{text}");
             assert_eq!(parse_yaml(&text).unwrap(), vec![doc], "{s:?} as {text}");
         }
+    }
+
+    /// Found by the fuzzer: comments of empty collections.
+    #[test]
+    fn comments_of_empty_collections_go_above_them() {
+        let src = "a:\n  # c\n  []\nl:\n  - # d\n    {}\n";
+        let once = round(src);
+        assert_eq!(round(&once), once);
+        assert_eq!(once, "# c\na: []\nl:\n    # d\n    - {}\n");
     }
 
     /// Found by the fuzzer: a comment heading a mapping inside a list.

@@ -58,13 +58,18 @@ struct FileArgs {
     input_type: Option<InputType>,
 }
 
+/// A file's format: `--input-type`, else by extension.
+fn format_of(file: &Path, input_type: Option<InputType>) -> Format {
+    match input_type {
+        Some(InputType::Json) => Format::Json,
+        Some(InputType::Yaml) => Format::Yaml,
+        None => Format::from_path(file),
+    }
+}
+
 impl FileArgs {
     fn format(&self) -> Format {
-        match self.input_type {
-            Some(InputType::Json) => Format::Json,
-            Some(InputType::Yaml) => Format::Yaml,
-            None => Format::from_path(&self.file),
-        }
+        format_of(&self.file, self.input_type)
     }
 
     fn read(&self) -> Result<String> {
@@ -620,11 +625,7 @@ fn rotate(args: RotateArgs) -> Result<u8> {
 fn updatekeys(args: UpdatekeysArgs) -> Result<u8> {
     let ids = keys::identities()?;
     for file in &args.files {
-        let format = match args.input_type {
-            Some(InputType::Json) => Format::Json,
-            Some(InputType::Yaml) => Format::Yaml,
-            None => Format::from_path(file),
-        };
+        let format = format_of(file, args.input_type);
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
         let opened = open(&text, format, file)?;
@@ -687,11 +688,7 @@ fn confirm() -> Result<bool> {
 fn filestatus(args: FilestatusArgs) -> Result<u8> {
     let mut plaintext = false;
     for file in &args.files {
-        let format = match args.input_type {
-            Some(InputType::Json) => Format::Json,
-            Some(InputType::Yaml) => Format::Yaml,
-            None => Format::from_path(file),
-        };
+        let format = format_of(file, args.input_type);
         let mut text = String::new();
         std::fs::File::open(file)
             .and_then(|mut f| f.read_to_string(&mut text))

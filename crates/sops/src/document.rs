@@ -694,6 +694,15 @@ pub struct Opened {
     reuse: Reuse,
 }
 
+impl Drop for Opened {
+    /// The plaintext is wiped when the file is closed.
+    fn drop(&mut self) {
+        for doc in &mut self.docs {
+            tree::zeroize(doc);
+        }
+    }
+}
+
 impl std::fmt::Debug for Opened {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Opened")

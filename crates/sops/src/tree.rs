@@ -480,6 +480,30 @@ fn go_rfc3339_nano(t: time::OffsetDateTime) -> String {
     out
 }
 
+/// Overwrites every string of a tree (keys, values, comments) with zeros.
+pub fn zeroize(node: &mut Node) {
+    use zeroize::Zeroize;
+    match node {
+        Node::Map(entries) => {
+            for e in entries {
+                match e {
+                    Entry::Pair(k, v) => {
+                        k.zeroize();
+                        zeroize(v);
+                    }
+                    Entry::Comment(c) => c.zeroize(),
+                }
+            }
+        }
+        Node::Seq(items) => items.iter_mut().for_each(zeroize),
+        Node::Comment(c) | Node::Scalar(Scalar::Str(c) | Scalar::Time(c)) => c.zeroize(),
+        Node::Scalar(Scalar::Int(i)) => i.zeroize(),
+        Node::Scalar(Scalar::Float(f)) => f.zeroize(),
+        Node::Scalar(Scalar::Bool(b)) => *b = false,
+        Node::Scalar(Scalar::Null) => {}
+    }
+}
+
 /// Reads a JSON value into a tree (JSON numbers are floats, as Go decodes them).
 pub fn from_json(value: &Value) -> Node {
     match value {
@@ -543,14 +567,30 @@ pub fn emit_json(node: &Node) -> String {
 /// Writes YAML documents in sops 3.11's layout, comments on their own lines.
 pub fn emit_yaml(docs: &[Node]) -> String {
     let mut out = String::new();
-    let docs: Vec<Node> = docs
-        .iter()
-        .map(|d| {
-            let mut d = d.clone();
-            normalize(&mut d);
-            d
-        })
-        .collect();
+    // A document with nothing but comments has no place of its own when read back (its
+    // comments join a neighbour), so they join the previous document (or the next) here.
+    let mut merged: Vec<Node> = Vec::new();
+    let mut pending: Vec<Entry> = Vec::new();
+    for doc in docs {
+        let mut doc = doc.clone();
+        normalize(&mut doc);
+        let Node::Map(entries) = &mut doc else {
+            merged.push(doc);
+            continue;
+        };
+        if entries.iter().any(|e| matches!(e, Entry::Pair(..))) {
+            entries.splice(0..0, std::mem::take(&mut pending));
+            merged.push(doc);
+        } else if let Some(Node::Map(last)) = merged.last_mut() {
+            last.append(entries);
+        } else {
+            pending.append(entries);
+        }
+    }
+    if !pending.is_empty() || merged.is_empty() {
+        merged.push(Node::Map(pending));
+    }
+    let docs = merged;
     for (i, doc) in docs.iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");
@@ -966,6 +1006,23 @@ mod tests {
             assert!(text.starts_with("k: |"), "{text}");
             assert_eq!(parse_yaml(&text).unwrap(), vec![doc], "{s:?} as {text}");
         }
+    }
+
+    /// Found by the fuzzer: documents with only comments.
+    #[test]
+    fn comment_only_documents_join_their_neighbours() {
+        for src in [
+            "# a\n---\n# b\n---\n# c\n",
+            "a: 1\n---\n# b\n---\nc: 2\n",
+            "# a\n# b\n",
+        ] {
+            let once = round(src);
+            assert_eq!(round(&once), once, "{src:?}");
+        }
+        assert_eq!(
+            round("a: 1\n---\n# b\n---\nc: 2\n"),
+            "a: 1\n# b\n---\nc: 2\n"
+        );
     }
 
     /// Found by the fuzzer: comments of empty collections.

@@ -837,10 +837,22 @@ fn string_text(s: &str, block: Option<usize>) -> String {
         return literal_block(s, indent);
     }
     let first = s.chars().next().expect("not empty");
+    // As yaml.v3 decides: plain unless it would read back as another type (here or in a
+    // YAML 1.1 reader: old booleans, base-60 numbers, other timestamp spellings) or YAML
+    // syntax gets in the way.
+    let digits = s.trim_start_matches(['-', '+']);
+    let yaml11_number = digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits.contains(':')
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '_' | ':' | '.'));
+    let timestamp_like =
+        s.len() >= 5 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit) && s.as_bytes()[4] == b'-';
     let plain = s.chars().all(printable)
         && !YAML11_WORDS.contains(&s)
-        && !first.is_ascii_digit()
-        && !"-?:,[]{}#&*!|>'\"%@` \t.+".contains(first)
+        && !yaml11_number
+        && !timestamp_like
+        && !"-?:,[]{}#&*!|>'\"%@` \t".contains(first)
         && !s.ends_with([' ', '\t', ':'])
         && !s.contains(": ")
         && !s.contains(" #")

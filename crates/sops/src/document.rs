@@ -27,15 +27,22 @@ pub enum Format {
     Yaml,
     /// JSON (sops writes tab indentation).
     Json,
+    /// dotenv: `KEY=value` lines and `#` comments; values are strings, metadata is
+    /// flattened into `sops_…` keys.
+    Dotenv,
+    /// Any other file: its bytes (UTF-8 here) are the string `data` of a JSON document.
+    Binary,
 }
 
 impl Format {
-    /// The format of a path, by extension as sops decides it (`.json` is JSON, everything
-    /// else here YAML).
+    /// The format of a path, by extension as sops decides it: `.yaml`/`.yml`, `.json`,
+    /// `.env`, and binary for anything else.
     pub fn from_path(path: &std::path::Path) -> Self {
         match path.extension().and_then(|e| e.to_str()) {
+            Some("yaml" | "yml") => Format::Yaml,
             Some("json") => Format::Json,
-            _ => Format::Yaml,
+            Some("env") => Format::Dotenv,
+            _ => Format::Binary,
         }
     }
 }
@@ -551,7 +558,8 @@ impl Metadata {
     }
 }
 
-/// Parses a plaintext file into documents (YAML keeps comments; JSON has one document).
+/// Parses a plaintext file into documents (YAML keeps comments; the other formats have one
+/// document).
 pub fn parse(text: &str, format: Format) -> Result<Documents, Error> {
     match format {
         Format::Json => {
@@ -572,20 +580,166 @@ pub fn parse(text: &str, format: Format) -> Result<Documents, Error> {
                 docs
             })
         }
+        Format::Dotenv => Ok(vec![tree::parse_dotenv(text)?]),
+        Format::Binary => Ok(vec![Node::Map(vec![Entry::Pair(
+            "data".into(),
+            Node::Scalar(Scalar::Str(text.into())),
+        )])]),
     }
 }
 
-/// Writes documents as sops writes files: YAML with 4-space indentation and comments on
-/// their own lines, JSON with tabs.
-pub fn emit(docs: &[Node], format: Format) -> String {
+/// Parses an encrypted file (a binary file's encryption is JSON).
+fn parse_encrypted(text: &str, format: Format) -> Result<Documents, Error> {
     match format {
-        Format::Json => tree::emit_json(docs.first().unwrap_or(&Node::Map(Vec::new()))),
-        Format::Yaml => tree::emit_yaml(docs),
+        Format::Binary => parse(text, Format::Json),
+        other => parse(text, other),
     }
 }
 
-/// Removes the `sops` entry from every document; returns the first one's.
-fn take_metadata(docs: &mut [Node]) -> Option<Node> {
+/// Writes plaintext documents as `sops -d` writes them: YAML with 4-space indentation and
+/// comments on their own lines, JSON with tabs, dotenv lines, a binary file's bytes.
+pub fn emit(docs: &[Node], format: Format) -> String {
+    let first = || docs.first().cloned().unwrap_or(Node::Map(Vec::new()));
+    match format {
+        Format::Json => tree::emit_json(&first()),
+        Format::Yaml => tree::emit_yaml(docs),
+        Format::Dotenv => tree::emit_dotenv(&first()),
+        Format::Binary => match tree::to_json(&first()).get("data") {
+            Some(Value::String(s)) => s.clone(),
+            _ => String::new(),
+        },
+    }
+}
+
+/// Writes an encrypted file.
+fn emit_encrypted(docs: &[Node], format: Format) -> String {
+    match format {
+        Format::Binary => emit(docs, Format::Json),
+        other => emit(docs, other),
+    }
+}
+
+/// dotenv keeps metadata as flat `sops_…` keys: nested keys joined with `__map_`, list
+/// items with `__list_N`, newlines as `\n`, `mac_only_encrypted` as a string.
+const DOTENV_PREFIX: &str = "sops_";
+
+fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                flatten(&format!("{prefix}__map_{k}"), v, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                flatten(&format!("{prefix}__list_{i}"), v, out);
+            }
+        }
+        Value::Null => {}
+        Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+fn unflatten(flat: Vec<(String, String)>) -> Value {
+    let mut root = Value::Object(Map::new());
+    for (key, value) in flat {
+        let mut tokens: Vec<Result<String, usize>> = Vec::new();
+        let mut rest = key.as_str();
+        let first_end = rest
+            .find("__map_")
+            .into_iter()
+            .chain(rest.find("__list_"))
+            .min();
+        tokens.push(Ok(rest[..first_end.unwrap_or(rest.len())].to_string()));
+        rest = &rest[first_end.unwrap_or(rest.len())..];
+        while !rest.is_empty() {
+            let (is_map, body) = match (rest.strip_prefix("__map_"), rest.strip_prefix("__list_")) {
+                (Some(b), _) => (true, b),
+                (_, Some(b)) => (false, b),
+                _ => break,
+            };
+            let end = body
+                .find("__map_")
+                .into_iter()
+                .chain(body.find("__list_"))
+                .min()
+                .unwrap_or(body.len());
+            let part = &body[..end];
+            tokens.push(if is_map {
+                Ok(part.to_string())
+            } else {
+                Err(part.parse().unwrap_or(0))
+            });
+            rest = &body[end..];
+        }
+        let value = if key == "mac_only_encrypted" {
+            Value::Bool(value == "true")
+        } else {
+            Value::String(value)
+        };
+        let mut node = &mut root;
+        for (i, t) in tokens.iter().enumerate() {
+            let last = i + 1 == tokens.len();
+            let next_is_list = tokens.get(i + 1).is_some_and(|t| t.is_err());
+            let fresh = || {
+                if next_is_list {
+                    Value::Array(Vec::new())
+                } else {
+                    Value::Object(Map::new())
+                }
+            };
+            node = match t {
+                Ok(k) => {
+                    if !node.is_object() {
+                        *node = Value::Object(Map::new());
+                    }
+                    let m = node.as_object_mut().expect("made an object");
+                    if last {
+                        m.insert(k.clone(), value.clone());
+                        break;
+                    }
+                    m.entry(k.clone()).or_insert_with(fresh)
+                }
+                Err(idx) => {
+                    if !node.is_array() {
+                        *node = Value::Array(Vec::new());
+                    }
+                    let a = node.as_array_mut().expect("made an array");
+                    while a.len() <= *idx {
+                        a.push(Value::Null);
+                    }
+                    if last {
+                        a[*idx] = value.clone();
+                        break;
+                    }
+                    if a[*idx].is_null() {
+                        a[*idx] = fresh();
+                    }
+                    &mut a[*idx]
+                }
+            };
+        }
+    }
+    root
+}
+
+/// Removes the metadata from every document; returns the first one's.
+fn take_metadata(docs: &mut [Node], format: Format) -> Option<Value> {
+    if format == Format::Dotenv {
+        let Node::Map(entries) = docs.first_mut()? else {
+            return None;
+        };
+        let mut flat = Vec::new();
+        entries.retain(|e| match e {
+            Entry::Pair(k, Node::Scalar(Scalar::Str(v))) if k.starts_with(DOTENV_PREFIX) => {
+                flat.push((k[DOTENV_PREFIX.len()..].to_string(), v.clone()));
+                false
+            }
+            _ => true,
+        });
+        return (!flat.is_empty()).then(|| unflatten(flat));
+    }
     let mut found = None;
     for doc in docs.iter_mut() {
         if let Node::Map(entries) = doc
@@ -599,11 +753,27 @@ fn take_metadata(docs: &mut [Node]) -> Option<Node> {
             found.get_or_insert(v);
         }
     }
-    found
+    found.map(|n| tree::to_json(&n))
 }
 
-fn put_metadata(docs: &mut [Node], meta: &Metadata) {
-    let node = tree::from_json(&meta.to_value());
+fn put_metadata(docs: &mut [Node], meta: &Metadata, format: Format) {
+    let value = meta.to_value();
+    if format == Format::Dotenv {
+        let mut flat = Vec::new();
+        if let Value::Object(m) = &value {
+            for (k, v) in m {
+                flatten(k, v, &mut flat);
+            }
+        }
+        flat.sort();
+        if let Some(Node::Map(entries)) = docs.first_mut() {
+            entries.extend(flat.into_iter().map(|(k, v)| {
+                Entry::Pair(format!("{DOTENV_PREFIX}{k}"), Node::Scalar(Scalar::Str(v)))
+            }));
+        }
+        return;
+    }
+    let node = tree::from_json(&value);
     for doc in docs.iter_mut() {
         if let Node::Map(entries) = doc {
             entries.push(Entry::Pair("sops".into(), node.clone()));
@@ -613,13 +783,11 @@ fn put_metadata(docs: &mut [Node], meta: &Metadata) {
 
 /// Whether a file's text is a SOPS document (has `sops` metadata with a MAC).
 pub fn is_sops(text: &str, format: Format) -> bool {
-    let Ok(mut docs) = parse(text, format) else {
+    let Ok(mut docs) = parse_encrypted(text, format) else {
         return false;
     };
-    take_metadata(&mut docs).is_some_and(|m| {
-        let v = tree::to_json(&m);
-        v.get("mac").is_some() && v.get("lastmodified").is_some()
-    })
+    take_metadata(&mut docs, format)
+        .is_some_and(|v| v.get("mac").is_some() && v.get("lastmodified").is_some())
 }
 
 fn wrap_key(key: &DataKey, recipient: &str) -> Result<AgeEntry, Error> {
@@ -749,10 +917,8 @@ pub fn decrypt(
     format: Format,
     identities: &[age::x25519::Identity],
 ) -> Result<Opened, Error> {
-    let mut docs = parse(text, format)?;
-    let meta = Metadata::from_value(tree::to_json(
-        &take_metadata(&mut docs).ok_or(Error::NotEncrypted)?,
-    ))?;
+    let mut docs = parse_encrypted(text, format)?;
+    let meta = Metadata::from_value(take_metadata(&mut docs, format).ok_or(Error::NotEncrypted)?)?;
     if meta.other.contains_key("key_groups") {
         return Err(Error::Format(
             "the file splits its data key over several key groups (Shamir), which is not supported"
@@ -846,8 +1012,8 @@ pub fn encrypt(
         version: FORMAT_VERSION.into(),
         other: Map::new(),
     };
-    put_metadata(&mut docs, &meta);
-    Ok(emit(&docs, format))
+    put_metadata(&mut docs, &meta, format);
+    Ok(emit_encrypted(&docs, format))
 }
 
 /// Encrypts a JSON value (one document), as [`encrypt`].
@@ -888,8 +1054,8 @@ pub fn reencrypt(
         )?;
         meta.version = FORMAT_VERSION.into();
     }
-    put_metadata(&mut docs, &meta);
-    Ok(emit(&docs, opened.format))
+    put_metadata(&mut docs, &meta, opened.format);
+    Ok(emit_encrypted(&docs, opened.format))
 }
 
 /// What [`update_keys`] changed.
@@ -939,12 +1105,12 @@ pub fn update_keys(
             },
         ));
     }
-    let mut docs = parse(text, format)?;
-    take_metadata(&mut docs);
+    let mut docs = parse_encrypted(text, format)?;
+    take_metadata(&mut docs, format);
     let mut meta = opened.meta.clone();
     meta.age = age_entries(&opened.key, recipients, &opened.meta.age)?;
-    put_metadata(&mut docs, &meta);
-    Ok((emit(&docs, format), changes))
+    put_metadata(&mut docs, &meta, format);
+    Ok((emit_encrypted(&docs, format), changes))
 }
 
 /// Renews the data key: every value is re-encrypted under a new one, for the same

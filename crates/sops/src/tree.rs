@@ -442,7 +442,14 @@ fn is_yaml_float(s: &str) -> bool {
 fn timestamp(s: &str) -> Option<String> {
     use time::format_description::well_known::Rfc3339;
     let b = s.as_bytes();
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+    let digits_at = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && digits_at(0..4)
+        && digits_at(5..7)
+        && digits_at(8..10)
+    {
         let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<u16>().ok();
         let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
         let day = u8::try_from(num(8..10)?).ok()?;
@@ -552,6 +559,61 @@ pub fn to_json(node: &Node) -> Value {
             Scalar::Str(s) | Scalar::Time(s) => Value::String(s.clone()),
         },
     }
+}
+
+/// Reads dotenv text as sops does: `KEY=value` lines (`\\n` in a value is a newline), `#`
+/// comments, blank lines skipped; every value a string.
+pub fn parse_dotenv(text: &str) -> Result<Node, Error> {
+    let mut entries = Vec::new();
+    for (i, line) in text.split('\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(c) = line.strip_prefix('#') {
+            entries.push(Entry::Comment(c.to_string()));
+            continue;
+        }
+        let (k, v) = line.split_once('=').ok_or_else(|| {
+            Error::Format(format!(
+                "line {}: expected KEY=value in a dotenv file, found {line:?}",
+                i + 1
+            ))
+        })?;
+        entries.push(Entry::Pair(
+            k.to_string(),
+            Node::Scalar(Scalar::Str(v.replace("\\n", "\n"))),
+        ));
+    }
+    Ok(Node::Map(entries))
+}
+
+/// Writes dotenv lines as sops does (newlines in values as `\\n`).
+pub fn emit_dotenv(node: &Node) -> String {
+    let mut out = String::new();
+    let Node::Map(entries) = node else {
+        return out;
+    };
+    for e in entries {
+        match e {
+            Entry::Comment(c) => {
+                out.push('#');
+                out.push_str(c);
+            }
+            Entry::Pair(k, v) => {
+                let value = match v {
+                    Node::Scalar(Scalar::Str(s)) => s.replace('\n', "\\n"),
+                    Node::Scalar(Scalar::Null) => String::new(),
+                    Node::Scalar(s) => scalar_text(s, None),
+                    other => serde_json::to_string(&to_json(other)).unwrap_or_default(),
+                };
+                out.push_str(k);
+                out.push('=');
+                out.push_str(&value);
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Writes JSON as sops does: tab indentation, key order kept, a final newline.
@@ -928,7 +990,7 @@ mod tests {
     #[test]
     fn resolves_scalars_as_yaml_v3() {
         let docs = parse_yaml(
-            "a: 0777\nb: yes\nc: 1_000\nd: 0x1F\ne: 1.50\nf: 2001-12-14\ng: ~\nh: '1'\ni: .5\nj: 1e3\nk: -0b101\nl: 1.2.3\n",
+            "a: 0777\nb: yes\nc: 1_000\nd: 0x1F\ne: 1.50\nf: 2001-12-14\ng: ~\nh: '1'\ni: .5\nj: 1e3\nk: -0b101\nl: 1.2.3\nm: 4002-12-+4\n",
         )
         .unwrap();
         let Node::Map(entries) = &docs[0] else {
@@ -955,6 +1017,7 @@ mod tests {
             Float(1000.0),
             Int(-5),
             Str("1.2.3".into()),
+            Str("4002-12-+4".into()),
         ];
         for (v, e) in values.iter().zip(expected) {
             assert_eq!(**v, Node::Scalar(e));

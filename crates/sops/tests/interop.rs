@@ -115,9 +115,10 @@ fn we_decrypt_what_sops_encrypts() {
     for (ext, format) in [("yaml", Format::Yaml), ("json", Format::Json)] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(format!("plain.{ext}"));
-        let text = match format {
-            Format::Json => serde_json::to_string_pretty(&sample()).unwrap(),
-            Format::Yaml => serde_saphyr::to_string(&sample()).unwrap(),
+        let text = if format == Format::Json {
+            serde_json::to_string_pretty(&sample()).unwrap()
+        } else {
+            serde_saphyr::to_string(&sample()).unwrap()
         };
         std::fs::write(&path, text).unwrap();
         let encrypted = run_sops(&k, &["-e", "--age", &k.recipient], &path);
@@ -550,4 +551,44 @@ fn debians_age_opens_the_data_key_stanza() {
     let (mac, _) =
         infraflux_sops::cipher::decrypt(&key, &opened.meta.mac, &opened.meta.lastmodified).unwrap();
     assert_eq!(mac.len(), 128, "a hex SHA-512");
+}
+
+/// dotenv and binary files, both directions, byte for byte.
+#[test]
+fn dotenv_and_binary_files_interoperate() {
+    let k = key();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, plain) in [
+        (
+            "app.env",
+            "# database\nDB_PASSWORD=hunter2\nMULTI=line one\\nline two\nEMPTY=\nKEEP_unencrypted=visible\n",
+        ),
+        ("blob.txt", "any bytes: [not yaml\n\tand more\n"),
+    ] {
+        let path = dir.path().join(name);
+        let format = Format::from_path(&path);
+        // sops → us
+        std::fs::write(&path, plain).unwrap();
+        let theirs = run_sops(&k, &["-e", "--age", &k.recipient], &path);
+        assert!(
+            !theirs.contains("hunter2") && !theirs.contains("[not yaml"),
+            "{theirs}"
+        );
+        let opened = decrypt(&theirs, format, std::slice::from_ref(&k.identity))
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{theirs}"));
+        assert_eq!(opened.emit(), plain, "{name}");
+        // us → sops
+        let docs = infraflux_sops::parse(plain, format).unwrap();
+        let ours = infraflux_sops::encrypt(
+            &docs,
+            format,
+            std::slice::from_ref(&k.recipient),
+            &Rules::default(),
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+        assert!(infraflux_sops::is_sops(&ours, format), "{ours}");
+        std::fs::write(&path, &ours).unwrap();
+        assert_eq!(run_sops(&k, &["-d"], &path), plain, "{name}: {ours}");
+    }
 }

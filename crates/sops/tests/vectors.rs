@@ -14,9 +14,8 @@ fn identities(key_file: &str) -> Vec<age::x25519::Identity> {
     parse_identities(&std::fs::read_to_string(upstream().join(key_file)).unwrap()).unwrap()
 }
 
-/// (document, key file), for every age document in YAML or JSON. The post-quantum document
-/// is left out: age 0.12 has no ML-KEM identities. dotenv and binary documents are not
-/// supported yet.
+/// (document, key file), for every age-encrypted document (YAML, dotenv, binary). The
+/// post-quantum document is left out: age 0.12 has no ML-KEM identities.
 const VECTORS: &[(&str, &str)] = &[
     (
         "fluxcd-kustomize-controller-v1.9.4/algorithms/age.yaml",
@@ -28,6 +27,22 @@ const VECTORS: &[(&str, &str)] = &[
     ),
     (
         "fluxcd-kustomize-controller-v1.9.4/patches/merge2.yaml",
+        "fluxcd-kustomize-controller-v1.9.4/keys/age.txt",
+    ),
+    (
+        "fluxcd-kustomize-controller-v1.9.4/envs/env.env",
+        "fluxcd-kustomize-controller-v1.9.4/keys/age.txt",
+    ),
+    (
+        "fluxcd-kustomize-controller-v1.9.4/component/env.env",
+        "fluxcd-kustomize-controller-v1.9.4/keys/age.txt",
+    ),
+    (
+        "fluxcd-kustomize-controller-v1.9.4/remote/env.env",
+        "fluxcd-kustomize-controller-v1.9.4/keys/age.txt",
+    ),
+    (
+        "fluxcd-kustomize-controller-v1.9.4/files/file.txt",
         "fluxcd-kustomize-controller-v1.9.4/keys/age.txt",
     ),
     (
@@ -44,8 +59,9 @@ const VECTORS: &[(&str, &str)] = &[
 fn every_age_vector_decrypts_to_its_expected_plaintext_with_a_valid_mac() {
     for (doc, key) in VECTORS {
         let text = std::fs::read_to_string(upstream().join(doc)).unwrap();
+        let format = Format::from_path(Path::new(doc));
         let opened =
-            decrypt(&text, Format::Yaml, &identities(key)).unwrap_or_else(|e| panic!("{doc}: {e}"));
+            decrypt(&text, format, &identities(key)).unwrap_or_else(|e| panic!("{doc}: {e}"));
         let (plain, meta) = (opened.data(), &opened.meta);
         let expected: Value = serde_json::from_str(
             &std::fs::read_to_string(upstream().join(format!("expected-plaintext/{doc}.json")))
@@ -76,7 +92,7 @@ fn a_wrong_key_names_the_files_recipients() {
 
 #[test]
 fn every_kind_of_tampering_is_a_mac_error() {
-    let (doc, key) = VECTORS[4];
+    let (doc, key) = VECTORS[VECTORS.len() - 1];
     let text = std::fs::read_to_string(upstream().join(doc)).unwrap();
     let ids = identities(key);
     assert!(decrypt(&text, Format::Yaml, &ids).is_ok());

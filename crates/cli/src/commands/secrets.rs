@@ -47,13 +47,16 @@ struct KeygenArgs {
 enum InputType {
     Yaml,
     Json,
+    Dotenv,
+    Binary,
 }
 
 #[derive(clap::Args)]
 struct FileArgs {
     /// The file
     file: PathBuf,
-    /// The file's format (default: by extension, `.json` is JSON, anything else YAML)
+    /// The file's format (default: by extension as sops decides: .yaml/.yml, .json, .env,
+    /// binary for anything else)
     #[arg(long, value_enum)]
     input_type: Option<InputType>,
 }
@@ -63,6 +66,8 @@ fn format_of(file: &Path, input_type: Option<InputType>) -> Format {
     match input_type {
         Some(InputType::Json) => Format::Json,
         Some(InputType::Yaml) => Format::Yaml,
+        Some(InputType::Dotenv) => Format::Dotenv,
+        Some(InputType::Binary) => Format::Binary,
         None => Format::from_path(file),
     }
 }
@@ -448,7 +453,7 @@ fn extract(opened: &Opened, path: &str) -> Result<String> {
         Node::Scalar(Scalar::Str(s)) => s.clone(),
         Node::Map(_) => infraflux_sops::emit(std::slice::from_ref(node), opened.format),
         other => match opened.format {
-            Format::Json => {
+            Format::Json | Format::Binary | Format::Dotenv => {
                 serde_json::to_string_pretty(&infraflux_sops::tree::to_json(other))? + "\n"
             }
             Format::Yaml => {
@@ -537,10 +542,13 @@ fn edit(args: EditArgs) -> Result<u8> {
         }
         None => None,
     };
-    let before = zeroize::Zeroizing::new(match &opened {
-        Some(o) => o.emit(),
-        None if format == Format::Json => "{}\n".to_string(),
-        None => "# a new SOPS file: write YAML here, it is encrypted when you save\n".to_string(),
+    let before = zeroize::Zeroizing::new(match (&opened, format) {
+        (Some(o), _) => o.emit(),
+        (None, Format::Json) => "{}\n".to_string(),
+        (None, Format::Yaml) => {
+            "# a new SOPS file: write YAML here, it is encrypted when you save\n".to_string()
+        }
+        (None, _) => String::new(),
     });
     // A private directory (0700) and file (0600) for the plaintext, removed on every path.
     let dir = tempfile::Builder::new()

@@ -918,6 +918,7 @@ fn string_text(s: &str, block: Option<usize>) -> String {
         && !s.ends_with([' ', '\t', ':'])
         && !s.contains(": ")
         && !s.contains(" #")
+        && !s.contains("\t#")
         && !s.contains(":\t")
         && resolve_plain(s).is_none();
     if plain {

@@ -39,6 +39,7 @@ enum Command {
     Schema(commands::schema::Args),
     Talos(commands::talos::Args),
     Secrets(commands::secrets::Args),
+    Validate(commands::validate::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => commands::schema::exec(args),
         Command::Talos(args) => commands::talos::exec(args),
         Command::Secrets(args) => commands::secrets::exec(args),
+        Command::Validate(args) => commands::validate::exec(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

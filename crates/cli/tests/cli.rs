@@ -814,3 +814,57 @@ fn talos_gen_secrets_encrypts_for_age_or_the_sops_rule() {
             .contains("bootstraptoken")
     );
 }
+
+fn upstream() -> PathBuf {
+    root().join("../shared/upstream")
+}
+
+#[test]
+fn validate_reports_each_document_with_its_place_and_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("m")).unwrap();
+    std::fs::create_dir(dir.path().join("m/.git")).unwrap();
+    std::fs::write(
+        dir.path().join("m/app.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: two\n  selector: {matchLabels: {a: b}}\n  template: {metadata: {labels: {a: b}}, spec: {containers: [{name: c, image: i}]}}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("m/.git/ignored.yaml"), "not: [valid\n").unwrap();
+    std::fs::write(dir.path().join("m/notes.txt"), "not yaml").unwrap();
+    let k8s = upstream().join("kubernetes");
+    let run = |extra: &[&str]| {
+        let mut cmd = infraflux();
+        cmd.current_dir(dir.path())
+            .args([
+                "validate",
+                "--kubernetes-version",
+                "1.33.0",
+                "--strict",
+                "-s",
+            ])
+            .arg(&k8s)
+            .args(extra)
+            .arg("m");
+        cmd
+    };
+    run(&["--summary"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "m/app.yaml:9:13: Deployment web is invalid: spec.replicas:",
+        ))
+        .stdout(predicate::str::contains(
+            "Summary: 2 resources found in 1 files - Valid: 1, Invalid: 1, Errors: 0, Skipped: 0",
+        ));
+    let json: Value = serde_json::from_slice(&stdout(&mut run(&["--output", "json"]), 1)).unwrap();
+    assert_eq!(json["summary"]["invalid"], 1);
+    assert_eq!(json["resources"][1]["findings"][0]["line"], 9);
+    run(&["--skip", "Deployment"]).assert().code(0);
+    // Without a location nothing can be validated: a usage error, not a pass.
+    infraflux()
+        .args(["validate"])
+        .arg(dir.path().join("m"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--schema-location"));
+}

@@ -24,7 +24,7 @@ pub use load::{Analysis, LoadError, Loaded, analyze, analyze_file, load, load_st
 pub use model::{API_VERSION, Platform};
 pub use range::{IpRange, Quantity, RangeParseError};
 pub use resolve::{LONGHORN_EXTENSIONS, QEMU_GUEST_AGENT};
-pub use spans::{Location, SpanIndex};
+pub use spans::{Location, SpanIndex, join_index, join_key};
 pub use suggest::did_you_mean;
 
 /// The JSON schema of `infraflux.yaml`, as published at `schema/infraflux.v1alpha1.json`.

@@ -5,3 +5,4 @@ pub mod init;
 pub mod schema;
 pub mod secrets;
 pub mod talos;
+pub mod validate;

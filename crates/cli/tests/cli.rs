@@ -860,6 +860,29 @@ fn validate_reports_each_document_with_its_place_and_exit_code() {
     assert_eq!(json["summary"]["invalid"], 1);
     assert_eq!(json["resources"][1]["findings"][0]["line"], 9);
     run(&["--skip", "Deployment"]).assert().code(0);
+    // JUnit XML that a real XML parser reads, with the counts CI shows.
+    let junit = dir.path().join("junit.xml");
+    std::fs::write(&junit, stdout(&mut run(&["--output", "junit"]), 1)).unwrap();
+    let parsed = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); print(r.get('tests'), r.get('failures'), len(list(r.iter('failure'))), [c.get('classname') for c in r.iter('testcase')])",
+        ])
+        .arg(&junit)
+        .output()
+        .unwrap();
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&parsed.stdout).trim(),
+        "2 1 1 ['ConfigMap@v1', 'Deployment@apps/v1']"
+    );
+    let tap = String::from_utf8(stdout(&mut run(&["--output", "tap"]), 1)).unwrap();
+    assert!(tap.starts_with("TAP version 13\nok 1 - m/app.yaml - ConfigMap ok\nnot ok 2 - m/app.yaml - Deployment web\n"), "{tap}");
+    assert!(tap.ends_with("1..2\n"), "{tap}");
     // Without a location nothing can be validated: a usage error, not a pass.
     infraflux()
         .args(["validate"])

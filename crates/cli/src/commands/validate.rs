@@ -7,7 +7,20 @@ use anyhow::{Context, Result, bail};
 use infraflux_validate::{DocResult, Options, SchemaSource, Status, Validator, schemas};
 
 use crate::exit;
-use crate::output::Format;
+
+/// Output formats of `validate`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// For people: one line per finding.
+    #[default]
+    Text,
+    /// One JSON document: every result and a summary.
+    Json,
+    /// JUnit XML: a test suite per file, a test case per document.
+    Junit,
+    /// TAP version 13: one line per document.
+    Tap,
+}
 
 /// Validate Kubernetes manifests against their JSON schemas (kubeconform-compatible)
 #[derive(clap::Args)]
@@ -158,6 +171,8 @@ pub fn exec(args: Args) -> Result<u8> {
             });
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
+        Format::Junit => print!("{}", junit(&results, &files)),
+        Format::Tap => print!("{}", tap(&results)),
         Format::Text => {
             for r in &results {
                 print_text(r, args.verbose);
@@ -214,4 +229,120 @@ fn print_text(r: &DocResult, verbose: bool) {
             }
         }
     }
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 cannot carry at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn case_name(r: &DocResult) -> String {
+    match (&r.kind, &r.name) {
+        (Some(k), Some(n)) => format!("{k} {n}"),
+        (Some(k), None) => k.clone(),
+        _ => format!("document {}", r.document + 1),
+    }
+}
+
+fn finding_lines(r: &DocResult) -> String {
+    r.findings
+        .iter()
+        .map(|f| {
+            let at = if f.path.is_empty() {
+                String::new()
+            } else {
+                format!(" {}:", f.path)
+            };
+            format!("{}:{}:{}:{at} {}", r.file, f.line, f.column, f.message)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// JUnit XML as CI systems read it: a suite per file, a case per document.
+fn junit(results: &[DocResult], files: &[(String, String)]) -> String {
+    let count = |rs: &[&DocResult], s: Status| rs.iter().filter(|r| r.status == s).count();
+    let all: Vec<&DocResult> = results.iter().collect();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"infraflux validate\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n",
+        all.len(),
+        count(&all, Status::Invalid),
+        count(&all, Status::Error),
+        count(&all, Status::Skipped)
+    );
+    for (id, (file, _)) in files.iter().enumerate() {
+        let rs: Vec<&DocResult> = results.iter().filter(|r| r.file == *file).collect();
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" id=\"{id}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n",
+            xml_escape(file),
+            rs.len(),
+            count(&rs, Status::Invalid),
+            count(&rs, Status::Error),
+            count(&rs, Status::Skipped)
+        ));
+        for r in rs {
+            let classname = format!(
+                "{}@{}",
+                r.kind.as_deref().unwrap_or("unknown"),
+                r.api_version.as_deref().unwrap_or("unknown")
+            );
+            out.push_str(&format!(
+                "    <testcase name=\"{}\" classname=\"{}\">",
+                xml_escape(&case_name(r)),
+                xml_escape(&classname)
+            ));
+            let detail = xml_escape(&finding_lines(r));
+            let first = xml_escape(r.findings.first().map_or("", |f| f.message.as_str()));
+            match r.status {
+                Status::Valid => {}
+                Status::Skipped => out.push_str("<skipped/>"),
+                Status::Invalid => out.push_str(&format!(
+                    "<failure message=\"{first}\" type=\"ValidationFailure\">{detail}</failure>"
+                )),
+                Status::Error => out.push_str(&format!(
+                    "<error message=\"{first}\" type=\"Error\">{detail}</error>"
+                )),
+            }
+            out.push_str("</testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// TAP version 13: a line per document, the findings as a YAML block under failures.
+fn tap(results: &[DocResult]) -> String {
+    let mut out = String::from("TAP version 13\n");
+    for (i, r) in results.iter().enumerate() {
+        let name = format!("{} - {}", r.file, case_name(r));
+        match r.status {
+            Status::Valid => out.push_str(&format!("ok {} - {name}\n", i + 1)),
+            Status::Skipped => out.push_str(&format!("ok {} - {name} # SKIP\n", i + 1)),
+            Status::Invalid | Status::Error => {
+                out.push_str(&format!("not ok {} - {name}\n  ---\n  findings:\n", i + 1));
+                for f in &r.findings {
+                    out.push_str(&format!(
+                        "    - {}\n",
+                        serde_json::json!({"path": f.path, "line": f.line, "column": f.column, "message": f.message})
+                    ));
+                }
+                out.push_str("  ...\n");
+            }
+        }
+    }
+    out.push_str(&format!("1..{}\n", results.len()));
+    out
 }

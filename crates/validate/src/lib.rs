@@ -220,13 +220,18 @@ impl<S: SchemaSource> Validator<S> {
                 result.status = Status::Error;
                 let index = SpanIndex::build(doc.text);
                 let (line, column, message) = match index.syntax_error() {
-                    Some((l, m)) => (l.line, l.column, m.clone()),
+                    Some((l, m)) => {
+                        let (line, column) = line_col(doc.text, l.offset);
+                        (line, column, m.clone())
+                    }
                     None => {
                         let e = e.without_snippet();
                         let (line, column) = e
                             .location()
                             .map_or((0, 0), |l| (l.line() as usize, l.column() as usize));
-                        (line, column, e.to_string())
+                        // The parser also breaks lines at a lone `\r`; stay inside the document.
+                        let lines = doc.text.matches('\n').count() + 1;
+                        (line.min(lines), column, e.to_string())
                     }
                 };
                 result.findings.push(Finding {
@@ -327,7 +332,8 @@ impl<S: SchemaSource> Validator<S> {
                 None => index.locate(&path),
             };
             let (line, column) = location.map_or((doc.first_line, 1), |l| {
-                (doc.first_line + l.line - 1, l.column)
+                let (line, column) = line_col(doc.text, l.offset);
+                (doc.first_line + line - 1, column)
             });
             result.findings.push(Finding {
                 path: at_key.unwrap_or(path),
@@ -338,4 +344,16 @@ impl<S: SchemaSource> Validator<S> {
         }
         result
     }
+}
+
+/// The 1-based line and column of a byte offset, counting lines at `\n` as editors do
+/// (the YAML parser also breaks lines at a lone `\r`).
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
 }

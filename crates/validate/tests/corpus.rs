@@ -2,25 +2,10 @@
 //! the standalone-strict Kubernetes schemas (through their `index.json`) and the CRD
 //! schemas (kubeconform's CRD layout). Every bad document asserts its path and line:column.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use infraflux_validate::{Options, SchemaSource, Status, Validator, schemas};
-
-fn upstream() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/upstream")
-}
-
-struct Files;
-
-impl SchemaSource for Files {
-    fn read(&self, path: &str) -> Result<Option<String>, String> {
-        match std::fs::read_to_string(path) {
-            Ok(t) => Ok(Some(t)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{path}: {e}")),
-        }
-    }
-}
+use common::{Files, upstream};
+use infraflux_validate::{Options, Status, Validator, schemas};
 
 fn validator(strict: bool) -> Validator<Files> {
     let k8s = upstream().join("kubernetes/v1.33.0-standalone-strict");

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use infraflux_sops::config::{self, CreationRule};
+use infraflux_sops::{Error as SopsError, Format, Opened, Rules};
 
 /// sops' default identity file: Go's `os.UserConfigDir()` (`$XDG_CONFIG_HOME`, else
 /// `$HOME/.config`) joined with `sops/age/keys.txt`.
@@ -29,6 +30,7 @@ pub fn identity_file() -> Result<PathBuf> {
 }
 
 /// The age identities available for decryption, and where they came from.
+#[derive(Default)]
 pub struct Identities {
     /// Every identity found.
     pub ids: Vec<age::x25519::Identity>,
@@ -125,4 +127,38 @@ pub fn creation_rule(file: &Path, explicit: Option<&Path>) -> Result<Option<Crea
             config_path.display()
         ),
     }
+}
+
+/// Decrypts a file's text with `ids`; None when the text is not SOPS-encrypted. Errors name
+/// the file, and when no identity opens it, where identities were looked for.
+pub fn open(text: &str, format: Format, file: &Path, ids: &Identities) -> Result<Option<Opened>> {
+    match infraflux_sops::decrypt(text, format, &ids.ids) {
+        Ok(opened) => Ok(Some(opened)),
+        Err(SopsError::NotEncrypted) => Ok(None),
+        Err(e) => {
+            let hint = match &e {
+                SopsError::NoIdentity(_) => format!(
+                    "\n  hint: identities were looked for in: {}",
+                    ids.searched.join(", ")
+                ),
+                _ => String::new(),
+            };
+            Err(anyhow::Error::new(e).context(format!("{}{hint}", file.display())))
+        }
+    }
+}
+
+/// The encryption already at `path`, when `ids` open it and it is for exactly these
+/// recipients and rules: re-encrypting through it keeps unchanged content byte-identical.
+pub fn reusable(
+    path: &Path,
+    format: Format,
+    recipients: &[String],
+    rules: &Rules,
+    ids: &Identities,
+) -> Option<Opened> {
+    let text = std::fs::read_to_string(path).ok()?;
+    infraflux_sops::decrypt(&text, format, &ids.ids)
+        .ok()
+        .filter(|o| o.recipients() == recipients && o.meta.rules == rules.effective())
 }

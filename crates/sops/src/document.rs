@@ -1073,14 +1073,14 @@ pub struct KeyChanges {
 /// key and every value as it is (as `sops updatekeys` does). Removing one also renews the
 /// data key and re-encrypts every value: a removed recipient may have kept the old data
 /// key, and must not be able to read later versions.
+/// `text` is the encrypted file `opened` was decrypted from.
 pub fn update_keys(
     text: &str,
-    format: Format,
-    identities: &[age::x25519::Identity],
+    opened: &Opened,
     recipients: &[String],
     now: time::OffsetDateTime,
 ) -> Result<(String, KeyChanges), Error> {
-    let opened = decrypt(text, format, identities)?;
+    let format = opened.format;
     let before = opened.recipients();
     let changes = KeyChanges {
         added: recipients
@@ -1096,7 +1096,7 @@ pub fn update_keys(
         rotated: false,
     };
     if !changes.removed.is_empty() {
-        let out = rotate_opened(&opened, Some(recipients), now)?;
+        let out = rotate_opened(opened, Some(recipients), now)?;
         return Ok((
             out,
             KeyChanges {
@@ -1115,13 +1115,8 @@ pub fn update_keys(
 
 /// Renews the data key: every value is re-encrypted under a new one, for the same
 /// recipients (or `recipients`, when given).
-pub fn rotate(
-    text: &str,
-    format: Format,
-    identities: &[age::x25519::Identity],
-    now: time::OffsetDateTime,
-) -> Result<String, Error> {
-    rotate_opened(&decrypt(text, format, identities)?, None, now)
+pub fn rotate(opened: &Opened, now: time::OffsetDateTime) -> Result<String, Error> {
+    rotate_opened(opened, None, now)
 }
 
 fn rotate_opened(

@@ -425,14 +425,9 @@ fn our_updatekeys_and_rotate_are_read_by_sops() {
     .unwrap();
     // Adding a recipient re-wraps the same data key: values and MAC stay.
     let both = [k1.recipient.clone(), k2.recipient.clone()];
-    let (added, changes) = update_keys(
-        &text,
-        Format::Yaml,
-        std::slice::from_ref(&k1.identity),
-        &both,
-        now,
-    )
-    .unwrap();
+    let open =
+        |t: &str, k: &Key| decrypt(t, Format::Yaml, std::slice::from_ref(&k.identity)).unwrap();
+    let (added, changes) = update_keys(&text, &open(&text, &k1), &both, now).unwrap();
     assert_eq!(changes.added, std::slice::from_ref(&k2.recipient));
     assert!(!changes.rotated && changes.removed.is_empty());
     let values = |t: &str| -> Vec<String> {
@@ -446,8 +441,7 @@ fn our_updatekeys_and_rotate_are_read_by_sops() {
     // Removing one renews the data key: the removed recipient can read nothing new.
     let (removed, changes) = update_keys(
         &added,
-        Format::Yaml,
-        std::slice::from_ref(&k2.identity),
+        &open(&added, &k2),
         std::slice::from_ref(&k2.recipient),
         now,
     )
@@ -461,13 +455,7 @@ fn our_updatekeys_and_rotate_are_read_by_sops() {
     ));
     assert_eq!(sops_reads(&k2, &removed, "yaml"), doc);
     // rotate: a new data key, the same data, for the same recipients.
-    let rotated = rotate(
-        &removed,
-        Format::Yaml,
-        std::slice::from_ref(&k2.identity),
-        now,
-    )
-    .unwrap();
+    let rotated = rotate(&open(&removed, &k2), now).unwrap();
     assert_ne!(values(&rotated), values(&removed));
     assert_eq!(sops_reads(&k2, &rotated, "yaml"), doc);
 }

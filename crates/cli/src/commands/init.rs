@@ -8,7 +8,7 @@ use age::secrecy::ExposeSecret;
 use anyhow::{Context, Result, bail};
 
 use crate::exit;
-use crate::files::{stage, write_new_private};
+use crate::files::{create_private_dir, stage, write_new_private};
 
 /// Start a platform repository: infraflux.yaml, .sops.yaml, .gitignore and an age key
 #[derive(clap::Args)]
@@ -300,14 +300,4 @@ fn create_identity(path: &Path) -> Result<String> {
     ));
     write_new_private(path, content.as_bytes())?;
     Ok(recipient)
-}
-
-fn create_private_dir(dir: &Path) -> Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .with_context(|| format!("cannot create {}", dir.display()))
 }

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use infraflux_sops::{Error as SopsError, Format, Opened, Rules};
 
 use crate::exit;
-use crate::files::{replace_file, stage};
+use crate::files::{create_private_dir, replace_file, stage};
 use crate::keys;
 
 /// Encrypt, decrypt and edit SOPS files with age recipients, interchangeable with sops
@@ -283,13 +283,7 @@ fn keygen(args: KeygenArgs) -> Result<u8> {
         identity.to_string().expose_secret()
     ));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder
-            .create(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        create_private_dir(dir)?;
     }
     replace_file(&path, content.as_bytes(), true)?;
     eprintln!(
@@ -305,18 +299,14 @@ fn keygen(args: KeygenArgs) -> Result<u8> {
     Ok(exit::OK)
 }
 
-/// Opens an encrypted file with every identity available.
-fn open(text: &str, format: Format, file: &Path) -> Result<Opened> {
-    let ids = keys::identities()?;
-    infraflux_sops::decrypt(text, format, &ids.ids).map_err(|e| {
-        let hint = match &e {
-            SopsError::NoIdentity(_) => format!(
-                "\n  hint: identities were looked for in: {}",
-                ids.searched.join(", ")
-            ),
-            _ => String::new(),
-        };
-        anyhow::Error::new(e).context(format!("{}{hint}", file.display()))
+/// Opens an encrypted file with `ids`; a plaintext file is an error naming it.
+fn open(text: &str, format: Format, file: &Path, ids: &keys::Identities) -> Result<Opened> {
+    keys::open(text, format, file, ids)?.with_context(|| {
+        format!(
+            "{}: not SOPS-encrypted (no `sops` metadata with a MAC); `infraflux secrets encrypt -i {}` encrypts it",
+            file.display(),
+            file.display()
+        )
     })
 }
 
@@ -368,15 +358,10 @@ fn encrypt(args: EncryptArgs) -> Result<u8> {
         args.output.clone()
     };
     // Stable output: an existing encryption of this data is kept, unchanged values reused.
-    let previous = target
-        .as_deref()
-        .and_then(|t| std::fs::read_to_string(t).ok())
-        .filter(|t| infraflux_sops::is_sops(t, format))
-        .and_then(|t| {
-            let ids = keys::identities().ok()?;
-            infraflux_sops::decrypt(&t, format, &ids.ids).ok()
-        })
-        .filter(|o| o.recipients() == recipients && o.meta.rules == rules.effective());
+    let previous = target.as_deref().and_then(|t| {
+        let ids = keys::identities().unwrap_or_default();
+        keys::reusable(t, format, &recipients, &rules, &ids)
+    });
     let out = match &previous {
         Some(opened) => infraflux_sops::reencrypt(&docs, opened, now),
         None => infraflux_sops::encrypt(&docs, format, &recipients, &rules, now),
@@ -486,13 +471,7 @@ fn decrypt(args: DecryptArgs) -> Result<u8> {
     let format = args.file.format();
     let text = args.file.read()?;
     let file = &args.file.file;
-    if !infraflux_sops::is_sops(&text, format) {
-        bail!(
-            "{}: not SOPS-encrypted (no `sops` metadata with a MAC); nothing to decrypt",
-            file.display()
-        );
-    }
-    let opened = open(&text, format, file)?;
+    let opened = open(&text, format, file, &keys::identities()?)?;
     let out = zeroize::Zeroizing::new(match &args.extract {
         Some(path) => extract(&opened, path)?,
         None => opened.emit(),
@@ -530,16 +509,7 @@ fn edit(args: EditArgs) -> Result<u8> {
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
     };
     let opened = match &existing {
-        Some(text) => {
-            if !infraflux_sops::is_sops(text, format) {
-                bail!(
-                    "{}: not SOPS-encrypted; encrypt it first (infraflux secrets encrypt -i {})",
-                    file.display(),
-                    file.display()
-                );
-            }
-            Some(open(text, format, file)?)
-        }
+        Some(text) => Some(open(text, format, file, &keys::identities()?)?),
         None => None,
     };
     let before = zeroize::Zeroizing::new(match (&opened, format) {
@@ -617,9 +587,8 @@ fn rotate(args: RotateArgs) -> Result<u8> {
     let format = args.file.format();
     let text = args.file.read()?;
     let file = &args.file.file;
-    open(&text, format, file)?;
-    let ids = keys::identities()?;
-    let out = infraflux_sops::rotate(&text, format, &ids.ids, time::OffsetDateTime::now_utc())
+    let opened = open(&text, format, file, &keys::identities()?)?;
+    let out = infraflux_sops::rotate(&opened, time::OffsetDateTime::now_utc())
         .with_context(|| file.display().to_string())?;
     if args.in_place {
         write_out(file, &out, false)?;
@@ -636,7 +605,7 @@ fn updatekeys(args: UpdatekeysArgs) -> Result<u8> {
         let format = format_of(file, args.input_type);
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
-        let opened = open(&text, format, file)?;
+        let opened = open(&text, format, file, &ids)?;
         let rule = keys::creation_rule(file, args.config.as_deref())?
             .with_context(|| format!("no .sops.yaml found for {}", file.display()))?;
         if rule.age.is_empty() {
@@ -661,14 +630,9 @@ fn updatekeys(args: UpdatekeysArgs) -> Result<u8> {
             eprintln!("{}: left as it was", file.display());
             continue;
         }
-        let (out, changes) = infraflux_sops::update_keys(
-            &text,
-            format,
-            &ids.ids,
-            &rule.age,
-            time::OffsetDateTime::now_utc(),
-        )
-        .with_context(|| file.display().to_string())?;
+        let (out, changes) =
+            infraflux_sops::update_keys(&text, &opened, &rule.age, time::OffsetDateTime::now_utc())
+                .with_context(|| file.display().to_string())?;
         write_out(file, &out, false)?;
         eprintln!(
             "{}: updated{}",

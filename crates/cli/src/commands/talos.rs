@@ -196,10 +196,10 @@ fn gen_secrets(args: GenSecretsArgs) -> Result<u8> {
     let seal = if args.plaintext {
         Seal::Plain
     } else if !args.age.is_empty() {
-        Seal::Sops(args.age.clone())
+        Seal::Sops(args.age.clone(), Default::default())
     } else {
         match crate::keys::creation_rule(&args.output, None)? {
-            Some(rule) if !rule.age.is_empty() => Seal::Sops(rule.age),
+            Some(rule) if !rule.age.is_empty() => Seal::Sops(rule.age, Default::default()),
             _ => anyhow::bail!(
                 "no recipients to encrypt {} for: pass --age, add a .sops.yaml creation rule for it, or --plaintext to write it unencrypted",
                 args.output.display()
@@ -221,15 +221,16 @@ fn gen_secrets(args: GenSecretsArgs) -> Result<u8> {
 enum Seal {
     /// Unencrypted, mode 0600.
     Plain,
-    /// SOPS-encrypted for these age recipients.
-    Sops(Vec<String>),
+    /// SOPS-encrypted for these age recipients; the identities that may open earlier
+    /// encryptions are read once, when first needed.
+    Sops(Vec<String>, std::sync::OnceLock<crate::keys::Identities>),
 }
 
 impl Seal {
     fn describe(&self) -> String {
         match self {
             Seal::Plain => "unencrypted, mode 0600".into(),
-            Seal::Sops(r) => format!(
+            Seal::Sops(r, _) => format!(
                 "SOPS-encrypted for {} age recipient{}",
                 r.len(),
                 if r.len() == 1 { "" } else { "s" }
@@ -241,25 +242,20 @@ impl Seal {
     /// that our identities open, for the same recipients, is reused: unchanged content
     /// stays byte-identical.
     fn seal(&self, path: &Path, plain: &str) -> Result<Vec<u8>> {
-        let Seal::Sops(recipients) = self else {
+        let Seal::Sops(recipients, ids) = self else {
             return Ok(plain.as_bytes().to_vec());
         };
         let format = infraflux_sops::Format::Yaml;
+        let rules = Rules::default();
         let docs = infraflux_sops::parse(plain, format)?;
         let now = time::OffsetDateTime::now_utc();
-        let previous = std::fs::read_to_string(path)
-            .ok()
-            .filter(|t| infraflux_sops::is_sops(t, format))
-            .and_then(|t| {
-                let ids = crate::keys::identities().ok()?;
-                infraflux_sops::decrypt(&t, format, &ids.ids).ok()
-            })
-            .filter(|o| {
-                o.recipients() == *recipients && o.meta.rules == Rules::default().effective()
-            });
-        let out = match previous {
+        let previous = path.exists().then(|| {
+            let ids = ids.get_or_init(|| crate::keys::identities().unwrap_or_default());
+            crate::keys::reusable(path, format, recipients, &rules, ids)
+        });
+        let out = match previous.flatten() {
             Some(opened) => infraflux_sops::reencrypt(&docs, &opened, now)?,
-            None => infraflux_sops::encrypt(&docs, format, recipients, &Rules::default(), now)?,
+            None => infraflux_sops::encrypt(&docs, format, recipients, &rules, now)?,
         };
         Ok(out.into_bytes())
     }
@@ -271,18 +267,15 @@ fn read_bundle(path: &Path) -> Result<infraflux_pki::SecretsBundle> {
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
     );
     let format = infraflux_sops::Format::Yaml;
-    let plain = if infraflux_sops::is_sops(&text, format) {
-        let ids = crate::keys::identities()?;
-        let opened = infraflux_sops::decrypt(&text, format, &ids.ids).map_err(|e| {
-            anyhow::Error::new(e).context(format!(
-                "{} (identities looked for in: {})",
-                path.display(),
-                ids.searched.join(", ")
-            ))
-        })?;
-        zeroize::Zeroizing::new(opened.emit())
+    // Identities are needed (and must be readable) only for an encrypted bundle.
+    let opened = if infraflux_sops::is_sops(&text, format) {
+        crate::keys::open(&text, format, path, &crate::keys::identities()?)?
     } else {
-        text
+        None
+    };
+    let plain = match opened {
+        Some(opened) => zeroize::Zeroizing::new(opened.emit()),
+        None => text,
     };
     infraflux_pki::SecretsBundle::from_yaml(&plain).with_context(|| {
         format!(
@@ -335,12 +328,15 @@ fn gen_config(args: GenConfigArgs) -> Result<u8> {
     let seal = if args.plaintext {
         Seal::Plain
     } else {
-        Seal::Sops(platform.spec.secrets.age.recipients.clone())
+        Seal::Sops(
+            platform.spec.secrets.age.recipients.clone(),
+            Default::default(),
+        )
     };
     // Encrypted files get `.yaml` names, so that sops picks the YAML format.
     let client_name = |name: &str| match seal {
         Seal::Plain => name.to_string(),
-        Seal::Sops(_) => format!("{name}.yaml"),
+        Seal::Sops(..) => format!("{name}.yaml"),
     };
     let (bundle, how) = config_bundle(&args)?;
     let configs = match infraflux_talos::management_configs(&platform, &bundle) {
@@ -418,7 +414,7 @@ fn gen_config(args: GenConfigArgs) -> Result<u8> {
             "{}: key material is unencrypted and mode 0600; keep it out of Git",
             dir.display()
         ),
-        Seal::Sops(_) => eprintln!(
+        Seal::Sops(..) => eprintln!(
             "{}: key material is {}; `infraflux secrets decrypt FILE` or `sops -d FILE` opens it",
             dir.display(),
             seal.describe()

@@ -194,11 +194,7 @@ pub fn exec(args: Args) -> Result<u8> {
 }
 
 fn print_text(r: &DocResult, verbose: bool) {
-    let what = match (&r.kind, &r.name) {
-        (Some(k), Some(n)) => format!("{k} {n}"),
-        (Some(k), None) => k.clone(),
-        _ => format!("document {}", r.document + 1),
-    };
+    let what = case_name(r);
     match r.status {
         Status::Valid | Status::Skipped => {
             if verbose {
@@ -248,6 +244,7 @@ fn xml_escape(s: &str) -> String {
     out
 }
 
+/// How a document is named in output: `Kind name`, or its position.
 fn case_name(r: &DocResult) -> String {
     match (&r.kind, &r.name) {
         (Some(k), Some(n)) => format!("{k} {n}"),

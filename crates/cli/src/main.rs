@@ -10,6 +10,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc: `validate` and `secrets` allocate many small strings and maps; glibc's malloc
+/// was a fifth of `validate`'s time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes, as ripgrep and kubeconform use them.
 pub mod exit {
     /// Everything is fine.

@@ -8,6 +8,7 @@
 
 pub mod schemas;
 pub mod stream;
+pub mod yaml;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -207,41 +208,23 @@ impl<S: SchemaSource> Validator<S> {
             column: 1,
             message,
         };
-        let mut options = serde_saphyr::Options::default();
-        options.duplicate_keys = if self.options.strict {
-            serde_saphyr::DuplicateKeyPolicy::Error
-        } else {
-            serde_saphyr::DuplicateKeyPolicy::LastWins
-        };
-        options.with_snippet = false;
-        let value: Value = match serde_saphyr::from_str_with_options(doc.text, options) {
+        let value = match yaml::load(doc.text, self.options.strict) {
             Ok(v) => v,
             Err(e) => {
                 result.status = Status::Error;
-                let index = SpanIndex::build(doc.text);
-                let (line, column, message) = match index.syntax_error() {
-                    Some((l, m)) => {
-                        let (line, column) = line_col(doc.text, l.offset);
-                        (line, column, m.clone())
-                    }
-                    None => {
-                        let e = e.without_snippet();
-                        let (line, column) = e
-                            .location()
-                            .map_or((0, 0), |l| (l.line() as usize, l.column() as usize));
-                        // The parser also breaks lines at a lone `\r`; stay inside the document.
-                        let lines = doc.text.matches('\n').count() + 1;
-                        (line.min(lines), column, e.to_string())
-                    }
+                // The parser's own message for a syntax error, as the spec loader reports it.
+                let (offset, message) = match e.syntax.then(|| SpanIndex::build(doc.text)) {
+                    Some(index) => match index.syntax_error() {
+                        Some((l, m)) => (l.offset, m.clone()),
+                        None => (e.offset, e.message),
+                    },
+                    None => (e.offset, e.message),
                 };
+                let (line, column) = line_col(doc.text, offset);
                 result.findings.push(Finding {
                     path: String::new(),
-                    line: if line > 0 {
-                        doc.first_line + line - 1
-                    } else {
-                        doc.first_line
-                    },
-                    column: column.max(1),
+                    line: doc.first_line + line - 1,
+                    column,
                     message,
                 });
                 return result;
@@ -301,10 +284,10 @@ impl<S: SchemaSource> Validator<S> {
                 return result;
             }
         };
-        let mut errors = validator.iter_errors(&value).peekable();
-        if errors.peek().is_none() {
+        if validator.is_valid(&value) {
             return result;
         }
+        let errors = validator.iter_errors(&value);
         result.status = Status::Invalid;
         let index = SpanIndex::build(doc.text);
         for error in errors {

@@ -79,6 +79,126 @@ pub fn split(text: &str) -> Vec<Document<'_>> {
     docs
 }
 
+/// One document of a stream read incrementally, owning its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedDocument {
+    /// The document's text, marker line excluded.
+    pub text: String,
+    /// The 1-based line of the stream on which `text` starts.
+    pub first_line: usize,
+    /// The document's position in the stream (0-based, counting empty documents).
+    pub index: usize,
+}
+
+impl OwnedDocument {
+    /// Whether the document holds nothing but blank lines and comments.
+    pub fn is_empty(&self) -> bool {
+        self.as_document().is_empty()
+    }
+
+    /// A borrowed view.
+    pub fn as_document(&self) -> Document<'_> {
+        Document {
+            text: &self.text,
+            first_line: self.first_line,
+            index: self.index,
+        }
+    }
+}
+
+/// The documents of a YAML stream read line by line, so a large file or stdin is never
+/// held whole: exactly the documents [`split`] gives for the same text.
+pub struct Documents<R> {
+    reader: R,
+    line: Vec<u8>,
+    line_no: usize,
+    current: String,
+    first_line: usize,
+    pieces: usize,
+    emitted: usize,
+    done: bool,
+}
+
+impl<R: std::io::BufRead> Documents<R> {
+    /// Documents read from `reader`.
+    pub fn new(reader: R) -> Self {
+        Documents {
+            reader,
+            line: Vec::new(),
+            line_no: 0,
+            current: String::new(),
+            first_line: 1,
+            pieces: 0,
+            emitted: 0,
+            done: false,
+        }
+    }
+
+    fn emit(&mut self, text: String, first_line: usize) -> OwnedDocument {
+        self.emitted += 1;
+        OwnedDocument {
+            text,
+            first_line,
+            index: self.emitted - 1,
+        }
+    }
+}
+
+impl<R: std::io::BufRead> Iterator for Documents<R> {
+    type Item = std::io::Result<OwnedDocument>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            self.line.clear();
+            match self.reader.read_until(b'\n', &mut self.line) {
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+                Ok(0) => {
+                    self.done = true;
+                    self.pieces += 1;
+                    let text = std::mem::take(&mut self.current);
+                    // As in `split`: an empty piece is a document only when it is the
+                    // whole stream.
+                    if !text.is_empty() || self.pieces == 1 {
+                        return Some(Ok(self.emit(text, self.first_line)));
+                    }
+                    return None;
+                }
+                Ok(_) => {}
+            }
+            self.line_no += 1;
+            let Ok(line) = std::str::from_utf8(&self.line) else {
+                self.done = true;
+                return Some(Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("line {} is not UTF-8", self.line_no),
+                )));
+            };
+            let bare = line.strip_suffix('\n').unwrap_or(line);
+            let Some(rest) = marker(bare) else {
+                self.current.push_str(line);
+                continue;
+            };
+            self.pieces += 1;
+            let finished = std::mem::take(&mut self.current);
+            let finished_line = self.first_line;
+            if rest.trim().is_empty() {
+                self.first_line = self.line_no + 1;
+            } else {
+                // Content after the marker (`--- |`) belongs to the new document.
+                self.current.push_str(&line[bare.len() - rest.len()..]);
+                self.first_line = self.line_no;
+            }
+            if !finished.is_empty() {
+                return Some(Ok(self.emit(finished, finished_line)));
+            }
+        }
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +233,39 @@ mod tests {
         assert_eq!(docs[0].text, "a: |\n  ---\n  text\n");
         assert_eq!(split("").len(), 1);
         assert!(split("")[0].is_empty());
+    }
+
+    #[test]
+    fn read_incrementally_the_documents_are_those_of_split() {
+        for text in [
+            "---\na: 1\n---\n# only a comment\n---\nb: 2\nc: 3\n...\n--- {d: 4}\n",
+            "",
+            "---\n",
+            "---\n---\n",
+            "a: 1",
+            "a: 1\r\n---\r\nb: 2\r\n",
+            "--- |\n  x\n--- >\n  y",
+            "...\n---\na: |\n  ---\n",
+        ] {
+            let split: Vec<(String, usize, usize)> = split(text)
+                .iter()
+                .map(|d| (d.text.to_string(), d.first_line, d.index))
+                .collect();
+            let read: Vec<(String, usize, usize)> = Documents::new(text.as_bytes())
+                .map(|d| {
+                    let d = d.unwrap();
+                    (d.text, d.first_line, d.index)
+                })
+                .collect();
+            assert_eq!(read, split, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_an_error_naming_it() {
+        let mut docs = Documents::new(&b"a: 1\nb: \xff\n"[..]);
+        let e = docs.next().unwrap().unwrap_err();
+        assert_eq!(e.to_string(), "line 2 is not UTF-8");
+        assert!(docs.next().is_none());
     }
 }

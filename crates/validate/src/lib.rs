@@ -2,22 +2,34 @@
 //! against the JSON schema of its kind (kubeconform's schema locations), with every finding
 //! at `file:line:column`.
 //!
-//! Pure: schemas are read through [`SchemaSource`], which the caller implements (the CLI
-//! reads files). Each schema is compiled once and shared across threads; documents are
-//! validated in parallel.
+//! Pure: schemas (and Helm value files) are read through [`SchemaSource`], which the caller
+//! implements (the CLI reads files). Inputs are read as streams, a batch of documents at a
+//! time, so a large file or stdin is never held whole. Each schema is compiled once and
+//! shared across threads; documents are validated in parallel. Policy rules ([`policy`]) and
+//! Helm values checks ([`helm`]) run on the same documents.
 
+mod helm;
+pub mod policy;
 pub mod schemas;
 pub mod stream;
 pub mod yaml;
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use infraflux_spec::SpanIndex;
 use rayon::prelude::*;
 use serde_json::Value;
 
+pub use infraflux_spec::Severity;
+pub use policy::{Policy, RULES, Rule, rule_by_id};
 pub use schemas::{Gvk, Location};
+
+/// Documents validated together: enough to keep both cores busy, few enough that memory
+/// stays flat on any input size.
+const BATCH_DOCUMENTS: usize = 2048;
+const BATCH_BYTES: usize = 8 << 20;
 
 /// Reads schema files for the validator.
 pub trait SchemaSource: Sync {
@@ -40,6 +52,14 @@ pub struct Options {
     pub reject: Vec<String>,
     /// A kind without a schema is skipped instead of being an error.
     pub ignore_missing_schemas: bool,
+    /// Stop reading at the first document that is not valid (its result is the last).
+    pub exit_on_error: bool,
+    /// The policy and Helm values rules that run.
+    pub policy: Policy,
+    /// Chart schema directory: `<dir>/<chart>/values.schema.json` and `values.yaml`.
+    pub chart_schemas: Option<String>,
+    /// The repository root, to read Helm value files named by Applications.
+    pub repo_root: Option<String>,
 }
 
 impl Default for Options {
@@ -51,6 +71,10 @@ impl Default for Options {
             skip: Vec::new(),
             reject: Vec::new(),
             ignore_missing_schemas: false,
+            exit_on_error: false,
+            policy: Policy::default(),
+            chart_schemas: None,
+            repo_root: None,
         }
     }
 }
@@ -81,6 +105,25 @@ pub struct Finding {
     pub column: usize,
     /// What is wrong.
     pub message: String,
+    /// The policy rule (`IF001`), for findings of a rule; none for schema findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
+    /// How bad it is: errors make the document invalid, warnings do not.
+    pub severity: Severity,
+}
+
+impl Finding {
+    /// An error finding with no rule.
+    pub fn error(path: String, line: usize, column: usize, message: String) -> Self {
+        Finding {
+            path,
+            line,
+            column,
+            message,
+            rule: None,
+            severity: Severity::Error,
+        }
+    }
 }
 
 /// The result for one document.
@@ -100,8 +143,133 @@ pub struct DocResult {
     pub name: Option<String>,
     /// The verdict.
     pub status: Status,
-    /// Why it is not valid (empty when valid).
+    /// Why it is not valid, and warnings.
     pub findings: Vec<Finding>,
+}
+
+/// One input: a file or stdin, read as a stream.
+pub struct Input {
+    /// How results name it.
+    pub name: String,
+    /// Its path relative to the repository root (`apps/cilium.yaml`), for the rules that
+    /// relate files to Argo CD source paths; None for stdin.
+    pub repo_path: Option<String>,
+    /// The `path_regex` of the `.sops.yaml` creation rule matching the file, if one does:
+    /// the file must be encrypted (IF002).
+    pub sops_rule: Option<String>,
+    /// Its content, or why it cannot be read.
+    pub reader: std::io::Result<Box<dyn BufRead + Send>>,
+}
+
+impl Input {
+    /// An input from text in memory; its repository path is its name.
+    pub fn text(name: &str, text: &str) -> Self {
+        Input {
+            name: name.to_string(),
+            repo_path: Some(name.to_string()),
+            sops_rule: None,
+            reader: Ok(Box::new(std::io::Cursor::new(
+                text.to_string().into_bytes(),
+            ))),
+        }
+    }
+}
+
+/// The results of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    /// One per document, in input order.
+    pub results: Vec<DocResult>,
+    /// Inputs read.
+    pub files: usize,
+    /// Inputs that could not be read (each also has an error result).
+    pub io_errors: usize,
+    /// Whether `exit_on_error` stopped the run early.
+    pub stopped: bool,
+}
+
+/// An input file, shared by its documents.
+struct FileInfo {
+    name: String,
+    repo_path: Option<String>,
+    sops_rule: Option<String>,
+}
+
+/// Finds where paths of one document are, building the span index only when asked.
+pub(crate) struct Locator<'a> {
+    text: &'a str,
+    first_line: usize,
+    index: OnceLock<SpanIndex>,
+}
+
+impl<'a> Locator<'a> {
+    fn new(text: &'a str, first_line: usize) -> Self {
+        Locator {
+            text,
+            first_line,
+            index: OnceLock::new(),
+        }
+    }
+
+    fn index(&self) -> &SpanIndex {
+        self.index.get_or_init(|| SpanIndex::build(self.text))
+    }
+
+    fn finding(&self, path: &str, location: Option<infraflux_spec::Location>) -> Finding {
+        let (line, column) = self.line_col(location.map(|l| l.offset));
+        Finding::error(path.to_string(), line, column, String::new())
+    }
+
+    /// File line and column of a byte offset in the document (its start when unknown).
+    fn line_col(&self, offset: Option<usize>) -> (usize, usize) {
+        offset.map_or((self.first_line, 1), |o| {
+            let (line, column) = line_col(self.text, o);
+            (self.first_line + line - 1, column)
+        })
+    }
+
+    /// The field at `path`: a scalar's value, a collection's key.
+    pub(crate) fn at(&self, path: &str) -> Finding {
+        self.finding(path, self.index().locate(path))
+    }
+
+    /// The key of the field at `path`.
+    pub(crate) fn key(&self, path: &str) -> Finding {
+        self.finding(path, self.index().locate_key(path))
+    }
+
+    /// The whole document.
+    pub(crate) fn document(&self) -> Finding {
+        Finding::error(String::new(), self.first_line, 1, String::new())
+    }
+}
+
+/// The field path of a schema error (`spec.containers[0].image`), and for an unexpected
+/// field the path of that field, to be reported at its key.
+pub(crate) fn error_path(error: &jsonschema::ValidationError<'_>) -> (String, Option<String>) {
+    let mut path = String::new();
+    for segment in error.instance_path().segments() {
+        path = match segment {
+            jsonschema::paths::LocationSegment::Property(p) => infraflux_spec::join_key(&path, &p),
+            jsonschema::paths::LocationSegment::Index(i) => infraflux_spec::join_index(&path, i),
+        };
+    }
+    let mut at_key = None;
+    if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
+        error.kind()
+        && let Some(first) = unexpected.first()
+    {
+        at_key = Some(infraflux_spec::join_key(&path, first));
+    }
+    (path, at_key)
+}
+
+/// Whether a document is SOPS-encrypted (it has sops metadata with a MAC).
+fn sops_metadata(value: &Value) -> bool {
+    value
+        .get("sops")
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.contains_key("mac") && m.contains_key("lastmodified"))
 }
 
 /// A kind's compiled schema, or why there is none.
@@ -116,6 +284,15 @@ pub struct Validator<S> {
     options: Options,
     source: S,
     cache: RwLock<HashMap<Gvk, Arc<Compiled>>>,
+    charts: RwLock<HashMap<String, Arc<helm::Chart>>>,
+}
+
+/// What validating one document gives besides its result.
+#[derive(Default)]
+struct Extra {
+    facts: Option<policy::Facts>,
+    /// Helm value files named by an Application: (chart, repository path, where named).
+    value_files: Vec<(String, String, Finding)>,
 }
 
 impl<S: SchemaSource> Validator<S> {
@@ -125,25 +302,132 @@ impl<S: SchemaSource> Validator<S> {
             options,
             source,
             cache: RwLock::new(HashMap::new()),
+            charts: RwLock::new(HashMap::new()),
         }
     }
 
-    /// Validates every document of every file, in parallel; results in file and document
-    /// order. `files` are (name, text) pairs.
-    pub fn validate_files(&self, files: &[(String, String)]) -> Vec<DocResult> {
-        files
-            .par_iter()
-            .flat_map_iter(|(name, text)| self.validate_text(name, text))
-            .collect()
+    /// Validates the documents of one text (empty documents have no result); its name is
+    /// also its repository path.
+    pub fn validate_text(&self, file: &str, text: &str) -> Vec<DocResult> {
+        self.validate([Input::text(file, text)]).results
     }
 
-    /// Validates the documents of one file (empty documents have no result).
-    pub fn validate_text(&self, file: &str, text: &str) -> Vec<DocResult> {
-        let docs = stream::split(text);
-        docs.par_iter()
-            .filter(|d| !d.is_empty())
-            .map(|d| self.validate_document(file, d))
-            .collect()
+    /// Validates every document of every input, in order, reading inputs as streams a
+    /// batch of documents at a time; then the rules about several documents and the Helm
+    /// value files.
+    pub fn validate<I: IntoIterator<Item = Input>>(&self, inputs: I) -> Report {
+        let mut run = Run::default();
+        let mut batch: Vec<(Arc<FileInfo>, stream::OwnedDocument)> = Vec::new();
+        let mut bytes = 0;
+        'inputs: for input in inputs {
+            run.report.files += 1;
+            let info = Arc::new(FileInfo {
+                name: input.name,
+                repo_path: input.repo_path,
+                sops_rule: input.sops_rule,
+            });
+            let reader = match input.reader {
+                Ok(r) => r,
+                Err(e) => {
+                    if self.run_batch(&mut batch, &mut run) {
+                        break;
+                    }
+                    bytes = 0;
+                    run.read_error(&info, 0, 1, format!("cannot read {}: {e}", info.name));
+                    if self.options.exit_on_error {
+                        run.report.stopped = true;
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let mut last_line = 1;
+            let mut count = 0;
+            for doc in stream::Documents::new(reader) {
+                match doc {
+                    Ok(d) => {
+                        last_line = d.first_line;
+                        count = d.index + 1;
+                        if d.is_empty() {
+                            continue;
+                        }
+                        bytes += d.text.len();
+                        batch.push((info.clone(), d));
+                        if (batch.len() >= BATCH_DOCUMENTS || bytes >= BATCH_BYTES)
+                            && self.run_batch(&mut batch, &mut run)
+                        {
+                            break 'inputs;
+                        }
+                        if batch.is_empty() {
+                            bytes = 0;
+                        }
+                    }
+                    Err(e) => {
+                        if self.run_batch(&mut batch, &mut run) {
+                            break 'inputs;
+                        }
+                        bytes = 0;
+                        run.read_error(
+                            &info,
+                            count,
+                            last_line,
+                            format!("cannot read {}: {e}", info.name),
+                        );
+                        if self.options.exit_on_error {
+                            run.report.stopped = true;
+                            break 'inputs;
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        self.run_batch(&mut batch, &mut run);
+        self.finish(run)
+    }
+
+    /// Validates a batch in parallel and appends its results; true when `exit_on_error`
+    /// stops the run.
+    fn run_batch(
+        &self,
+        batch: &mut Vec<(Arc<FileInfo>, stream::OwnedDocument)>,
+        run: &mut Run,
+    ) -> bool {
+        if run.report.stopped {
+            batch.clear();
+            return true;
+        }
+        let done: Vec<(DocResult, Extra)> = batch
+            .par_iter()
+            .map(|(info, d)| self.validate_document(info, &d.as_document()))
+            .collect();
+        let batch = std::mem::take(batch);
+        for ((result, extra), (info, _)) in done.into_iter().zip(batch) {
+            let failed = matches!(result.status, Status::Invalid | Status::Error);
+            run.push(result, extra, info);
+            if failed && self.options.exit_on_error {
+                run.report.stopped = true;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The rules about several documents, and the Helm value files.
+    fn finish(&self, mut run: Run) -> Report {
+        let policy = &self.options.policy;
+        if policy.cross_document() && !run.report.stopped {
+            for (slot, finding) in policy::resolve(policy, &run.facts) {
+                add_finding(&mut run.report.results[slot], finding);
+            }
+        }
+        if !run.value_files.is_empty() && !run.report.stopped {
+            self.check_value_files(&mut run);
+        }
+        for r in &mut run.report.results {
+            r.findings.sort_by_key(|f| (f.line, f.column));
+        }
+        run.report
     }
 
     fn schema(&self, gvk: &Gvk) -> Arc<Compiled> {
@@ -191,9 +475,10 @@ impl<S: SchemaSource> Validator<S> {
         Compiled::Missing(tried)
     }
 
-    fn validate_document(&self, file: &str, doc: &stream::Document<'_>) -> DocResult {
+    fn validate_document(&self, file: &FileInfo, doc: &stream::Document<'_>) -> (DocResult, Extra) {
+        let mut extra = Extra::default();
         let mut result = DocResult {
-            file: file.to_string(),
+            file: file.name.clone(),
             document: doc.index,
             line: doc.first_line,
             api_version: None,
@@ -202,13 +487,8 @@ impl<S: SchemaSource> Validator<S> {
             status: Status::Valid,
             findings: Vec::new(),
         };
-        let whole = |message: String| Finding {
-            path: String::new(),
-            line: doc.first_line,
-            column: 1,
-            message,
-        };
-        let value = match yaml::load(doc.text, self.options.strict) {
+        let whole = |message: String| Finding::error(String::new(), doc.first_line, 1, message);
+        let mut value = match yaml::load(doc.text, self.options.strict) {
             Ok(v) => v,
             Err(e) => {
                 result.status = Status::Error;
@@ -221,111 +501,440 @@ impl<S: SchemaSource> Validator<S> {
                     None => (e.offset, e.message),
                 };
                 let (line, column) = line_col(doc.text, offset);
-                result.findings.push(Finding {
-                    path: String::new(),
-                    line: doc.first_line + line - 1,
+                result.findings.push(Finding::error(
+                    String::new(),
+                    doc.first_line + line - 1,
                     column,
                     message,
-                });
-                return result;
+                ));
+                return (result, extra);
             }
         };
+        // A SOPS-encrypted document: its metadata is not part of the object, and values
+        // encrypted as `ENC[...]` strings cannot be judged.
+        let encrypted = sops_metadata(&value);
+        if encrypted && let Some(m) = value.as_object_mut() {
+            m.remove("sops");
+        }
         let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
         result.api_version = text(value.get("apiVersion"));
         result.kind = text(value.get("kind"));
         result.name = text(value.pointer("/metadata/name"));
+        let locator = Locator::new(doc.text, doc.first_line);
         let (Some(api_version), Some(kind)) = (&result.api_version, &result.kind) else {
             result.status = Status::Error;
             result.findings.push(whole(
                 "the document has no `apiVersion` and `kind` strings, so its schema is unknown"
                     .into(),
             ));
-            return result;
+            if let Some(regex) = &file.sops_rule
+                && !encrypted
+                && self.options.policy.level("IF002").is_some()
+            {
+                // A file that must be encrypted but is not, whatever it holds.
+                let (findings, _) = policy::check_document(
+                    &self.options.policy,
+                    &Value::Null,
+                    false,
+                    Some(regex),
+                    &locator,
+                );
+                result.findings.extend(findings);
+            }
+            return (result, extra);
         };
         let gvk = Gvk::new(api_version, kind);
+        let (status, findings) = self.schema_check(&gvk, &value, &locator, &whole);
+        result.status = status;
+        result.findings = findings;
+
+        let policy = &self.options.policy;
+        let (findings, mut facts) = policy::check_document(
+            policy,
+            &value,
+            encrypted,
+            file.sops_rule.as_deref(),
+            &locator,
+        );
+        for f in findings {
+            add_finding(&mut result, f);
+        }
+        if gvk.group() == "argoproj.io"
+            && gvk.kind == "Application"
+            && self.options.chart_schemas.is_some()
+        {
+            for f in self.check_inline_values(&value, &locator, &mut extra) {
+                add_finding(&mut result, f);
+            }
+        }
+        if policy.cross_document() {
+            facts.repo_path = file.repo_path.clone();
+            extra.facts = Some(facts);
+        }
+        (result, extra)
+    }
+
+    /// The schema verdict on a document of kind `gvk`.
+    fn schema_check(
+        &self,
+        gvk: &Gvk,
+        value: &Value,
+        locator: &Locator<'_>,
+        whole: &dyn Fn(String) -> Finding,
+    ) -> (Status, Vec<Finding>) {
         let listed = |list: &[String]| list.iter().any(|s| *s == gvk.kind || *s == gvk.key());
         if listed(&self.options.reject) {
-            result.status = Status::Invalid;
-            result
-                .findings
-                .push(whole(format!("{} is a rejected kind", gvk.key())));
-            return result;
+            return (
+                Status::Invalid,
+                vec![whole(format!("{} is a rejected kind", gvk.key()))],
+            );
         }
         if listed(&self.options.skip) {
-            result.status = Status::Skipped;
-            return result;
+            return (Status::Skipped, Vec::new());
         }
-        let compiled = self.schema(&gvk);
+        let compiled = self.schema(gvk);
         let validator = match &*compiled {
             Compiled::Schema(v) => v,
             Compiled::Missing(tried) => {
                 if self.options.ignore_missing_schemas {
-                    result.status = Status::Skipped;
-                } else {
-                    result.status = Status::Error;
-                    result.findings.push(whole(if tried.is_empty() {
-                        format!(
-                            "no schema for {}: no schema location is configured",
-                            gvk.key()
-                        )
-                    } else {
-                        format!(
-                            "no schema for {} (looked in {})",
-                            gvk.key(),
-                            tried.join(", ")
-                        )
-                    }));
+                    return (Status::Skipped, Vec::new());
                 }
-                return result;
-            }
-            Compiled::Broken(why) => {
-                result.status = Status::Error;
-                result.findings.push(whole(why.clone()));
-                return result;
-            }
-        };
-        if validator.is_valid(&value) {
-            return result;
-        }
-        let errors = validator.iter_errors(&value);
-        result.status = Status::Invalid;
-        let index = SpanIndex::build(doc.text);
-        for error in errors {
-            let mut path = String::new();
-            for segment in error.instance_path().segments() {
-                path = match segment {
-                    jsonschema::paths::LocationSegment::Property(p) => {
-                        infraflux_spec::join_key(&path, &p)
-                    }
-                    jsonschema::paths::LocationSegment::Index(i) => {
-                        infraflux_spec::join_index(&path, i)
-                    }
+                let why = if tried.is_empty() {
+                    format!(
+                        "no schema for {}: no schema location is configured",
+                        gvk.key()
+                    )
+                } else {
+                    format!(
+                        "no schema for {} (looked in {})",
+                        gvk.key(),
+                        tried.join(", ")
+                    )
                 };
+                return (Status::Error, vec![whole(why)]);
             }
-            // An unexpected field is reported at the field itself.
-            let mut at_key = None;
-            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
-                error.kind()
-                && let Some(first) = unexpected.first()
-            {
-                at_key = Some(infraflux_spec::join_key(&path, first));
-            }
-            let location = match &at_key {
-                Some(k) => index.locate_key(k).or_else(|| index.locate(&path)),
-                None => index.locate(&path),
-            };
-            let (line, column) = location.map_or((doc.first_line, 1), |l| {
-                let (line, column) = line_col(doc.text, l.offset);
-                (doc.first_line + line - 1, column)
-            });
-            result.findings.push(Finding {
-                path: at_key.unwrap_or(path),
-                line,
-                column,
-                message: error.to_string(),
-            });
+            Compiled::Broken(why) => return (Status::Error, vec![whole(why.clone())]),
+        };
+        if validator.is_valid(value) {
+            return (Status::Valid, Vec::new());
         }
-        result
+        let mut findings = Vec::new();
+        for error in validator.iter_errors(value) {
+            // An encrypted value (`ENC[...]`) has the type sops recorded, not the schema's.
+            if value
+                .pointer(error.instance_path().as_str())
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.starts_with("ENC[AES256_GCM,"))
+            {
+                continue;
+            }
+            let (path, at_key) = error_path(&error);
+            // An unexpected field is reported at the field itself.
+            let mut f = match &at_key {
+                Some(k) if locator.index().locate_key(k).is_some() => locator.key(k),
+                _ => locator.at(&path),
+            };
+            f.path = at_key.unwrap_or(path);
+            f.message = error.to_string();
+            findings.push(f);
+        }
+        if findings.is_empty() {
+            (Status::Valid, findings)
+        } else {
+            (Status::Invalid, findings)
+        }
+    }
+
+    /// A chart's schema and defaults, loaded once.
+    fn chart(&self, name: &str) -> Arc<helm::Chart> {
+        if let Some(c) = self.charts.read().expect("not poisoned").get(name) {
+            return c.clone();
+        }
+        let chart = Arc::new(self.load_chart(name));
+        self.charts
+            .write()
+            .expect("not poisoned")
+            .entry(name.to_string())
+            .or_insert(chart)
+            .clone()
+    }
+
+    fn load_chart(&self, name: &str) -> helm::Chart {
+        let dir = self.options.chart_schemas.as_deref().unwrap_or(".");
+        let mut chart = helm::Chart {
+            schema: None,
+            defaults: None,
+            problem: None,
+        };
+        let schema_path = format!("{dir}/{name}/values.schema.json");
+        let values_path = format!("{dir}/{name}/values.yaml");
+        let broken = |why: String| Some((Severity::Error, why));
+        match self.source.read(&schema_path) {
+            Ok(Some(text)) => match serde_json::from_str::<Value>(&text) {
+                Ok(v) => match jsonschema::options()
+                    .should_validate_formats(false)
+                    .build(&v)
+                {
+                    Ok(s) => chart.schema = Some(s),
+                    Err(e) => {
+                        chart.problem =
+                            broken(format!("the schema {schema_path} does not compile: {e}"))
+                    }
+                },
+                Err(e) => chart.problem = broken(format!("{schema_path} is not JSON: {e}")),
+            },
+            Ok(None) => {}
+            Err(e) => chart.problem = broken(e),
+        }
+        match self.source.read(&values_path) {
+            Ok(Some(text)) => match yaml::load(&text, false) {
+                Ok(v) => chart.defaults = Some(v),
+                Err(e) => {
+                    chart.problem = broken(format!("{values_path} is not YAML: {}", e.message));
+                }
+            },
+            Ok(None) => {}
+            Err(e) => chart.problem = broken(e),
+        }
+        if chart.problem.is_none() && chart.schema.is_none() && chart.defaults.is_none() {
+            chart.problem = Some((
+                Severity::Warning,
+                format!(
+                    "chart {name} has no values.schema.json or values.yaml under {dir}, so its values are not checked"
+                ),
+            ));
+        }
+        chart
+    }
+
+    /// IF009/IF010 on an Application's inline values; its value files are noted in `extra`.
+    fn check_inline_values(
+        &self,
+        app: &Value,
+        locator: &Locator<'_>,
+        extra: &mut Extra,
+    ) -> Vec<Finding> {
+        let policy = &self.options.policy;
+        let mut out = Vec::new();
+        for (chart_name, values) in helm::application_values(app) {
+            match values {
+                helm::Values::Object(at, v) => {
+                    let chart = self.chart(&chart_name);
+                    let locate = |p: &str, key: bool| {
+                        let full = if p.is_empty() {
+                            at.clone()
+                        } else if p.starts_with('[') {
+                            format!("{at}{p}")
+                        } else {
+                            format!("{at}.{p}")
+                        };
+                        if key {
+                            locator.key(&full)
+                        } else {
+                            locator.at(&full)
+                        }
+                    };
+                    out.extend(helm::check(policy, &chart_name, &chart, &v, &locate));
+                }
+                helm::Values::Text(at, text) => {
+                    let chart = self.chart(&chart_name);
+                    let inner = Locator::new(&text, 1);
+                    // A literal block (`values: |`) maps line for line onto the document:
+                    // its content starts where the index puts the value.
+                    let key = locator.index().locate_key(&at);
+                    let value = locator.index().locate(&at);
+                    let block = match (key, value) {
+                        (Some(k), Some(v)) if k.offset < v.offset => locator
+                            .text
+                            .get(k.offset..v.offset)
+                            .and_then(|between| between.trim_end().rsplit([' ', ':']).next())
+                            .is_some_and(|indicator| indicator.starts_with('|'))
+                            .then_some(v),
+                        _ => None,
+                    };
+                    let locate = |p: &str, key: bool| {
+                        let mut f = if key { inner.key(p) } else { inner.at(p) };
+                        match block {
+                            Some(v) => {
+                                let (line, column) = locator.line_col(Some(v.offset));
+                                f.line += line - 1;
+                                f.column += column - 1;
+                            }
+                            None => {
+                                let k = locator.key(&at);
+                                (f.line, f.column) = (k.line, k.column);
+                            }
+                        }
+                        f.path = if p.is_empty() {
+                            at.clone()
+                        } else {
+                            format!("{at}: {p}")
+                        };
+                        f
+                    };
+                    match yaml::load(&text, false) {
+                        Ok(v) => out.extend(helm::check(policy, &chart_name, &chart, &v, &locate)),
+                        Err(e) => {
+                            if policy.level("IF009").is_some() {
+                                let at = locator.key(&at);
+                                out.push(policy.finding(
+                                    "IF009",
+                                    &at,
+                                    format!(
+                                        "the values for chart {chart_name} are not YAML: {}",
+                                        e.message
+                                    ),
+                                ));
+                            }
+                        }
+                    }
+                }
+                helm::Values::File(path, at) => {
+                    extra.value_files.push((chart_name, path, locator.key(&at)));
+                }
+            }
+        }
+        out
+    }
+
+    /// IF009/IF010 on the value files Applications name: each file gets one result (in
+    /// place of its results as a manifest, if it was an input), and a missing file is a
+    /// finding on the Application.
+    fn check_value_files(&self, run: &mut Run) {
+        let policy = &self.options.policy;
+        let root = self.options.repo_root.as_deref().unwrap_or(".");
+        let mut by_file: BTreeMap<String, Vec<(String, usize, Finding)>> = BTreeMap::new();
+        for (slot, chart, path, at) in std::mem::take(&mut run.value_files) {
+            by_file.entry(path).or_default().push((chart, slot, at));
+        }
+        for (path, uses) in by_file {
+            let full = if root == "." {
+                path.clone()
+            } else {
+                format!("{root}/{path}")
+            };
+            let text = match self.source.read(&full) {
+                Ok(Some(t)) => t,
+                Ok(None) | Err(_) => {
+                    for (_, slot, at) in uses {
+                        if policy.level("IF009").is_some() {
+                            let f = policy.finding("IF009", &at, format!("the value file {full} is not in the repository; Argo CD cannot render this Application"));
+                            add_finding(&mut run.report.results[slot], f);
+                        }
+                    }
+                    continue;
+                }
+            };
+            // The file as a manifest (no apiVersion/kind) is replaced by this result.
+            let name = run
+                .files
+                .iter()
+                .zip(&run.report.results)
+                .find(|(f, _)| f.repo_path.as_deref() == Some(path.as_str()))
+                .map(|(f, _)| f.name.clone())
+                .unwrap_or_else(|| full.clone());
+            let mut result = DocResult {
+                file: name.clone(),
+                document: 0,
+                line: 1,
+                api_version: None,
+                kind: None,
+                name: Some(format!(
+                    "Helm values of {}",
+                    uses.iter()
+                        .map(|(c, ..)| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                status: Status::Valid,
+                findings: Vec::new(),
+            };
+            let locator = Locator::new(&text, 1);
+            match yaml::load(&text, false) {
+                Ok(values) => {
+                    let mut seen = Vec::new();
+                    for (chart_name, ..) in &uses {
+                        if seen.contains(chart_name) {
+                            continue;
+                        }
+                        seen.push(chart_name.clone());
+                        let chart = self.chart(chart_name);
+                        let locate =
+                            |p: &str, key: bool| if key { locator.key(p) } else { locator.at(p) };
+                        for f in helm::check(policy, chart_name, &chart, &values, &locate) {
+                            add_finding(&mut result, f);
+                        }
+                    }
+                }
+                Err(e) => {
+                    result.status = Status::Error;
+                    let (line, column) = locator.line_col(Some(e.offset));
+                    result
+                        .findings
+                        .push(Finding::error(String::new(), line, column, e.message));
+                }
+            }
+            // Replace the file's manifest results, or add the result at the end.
+            let positions: Vec<usize> = (0..run.report.results.len())
+                .filter(|&i| run.files[i].repo_path.as_deref() == Some(path.as_str()))
+                .collect();
+            match positions.first() {
+                Some(&first) => {
+                    run.report.results[first] = result;
+                    for &i in positions[1..].iter().rev() {
+                        run.report.results.remove(i);
+                        run.files.remove(i);
+                    }
+                }
+                None => run.report.results.push(result),
+            }
+        }
+    }
+}
+
+/// Adds a finding; an error makes a valid document invalid.
+fn add_finding(result: &mut DocResult, finding: Finding) {
+    if finding.severity == Severity::Error && result.status == Status::Valid {
+        result.status = Status::Invalid;
+    }
+    result.findings.push(finding);
+}
+
+/// A run in progress: results so far, the file of each, and what later checks need.
+#[derive(Default)]
+struct Run {
+    report: Report,
+    files: Vec<Arc<FileInfo>>,
+    facts: Vec<(usize, policy::Facts)>,
+    value_files: Vec<(usize, String, String, Finding)>,
+}
+
+impl Run {
+    fn push(&mut self, result: DocResult, extra: Extra, info: Arc<FileInfo>) {
+        let slot = self.report.results.len();
+        if let Some(f) = extra.facts {
+            self.facts.push((slot, f));
+        }
+        for (chart, path, at) in extra.value_files {
+            self.value_files.push((slot, chart, path, at));
+        }
+        self.report.results.push(result);
+        self.files.push(info);
+    }
+
+    fn read_error(&mut self, info: &Arc<FileInfo>, document: usize, line: usize, message: String) {
+        self.report.io_errors += 1;
+        let result = DocResult {
+            file: info.name.clone(),
+            document,
+            line,
+            api_version: None,
+            kind: None,
+            name: None,
+            status: Status::Error,
+            findings: vec![Finding::error(String::new(), line, 1, message)],
+        };
+        self.push(result, Extra::default(), info.clone());
     }
 }
 

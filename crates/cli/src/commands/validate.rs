@@ -1,10 +1,14 @@
 //! `infraflux validate`: schema validation of Kubernetes manifests, kubeconform-compatible.
 
-use std::io::Read;
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use infraflux_validate::{DocResult, Options, SchemaSource, Status, Validator, schemas};
+use infraflux_validate::{
+    DocResult, Finding, Input, Options, Policy, RULES, Rule, SchemaSource, Severity, Status,
+    Validator, rule_by_id, schemas,
+};
 
 use crate::exit;
 
@@ -22,10 +26,11 @@ enum Format {
     Tap,
 }
 
-/// Validate Kubernetes manifests against their JSON schemas (kubeconform-compatible)
+/// Validate Kubernetes manifests against their JSON schemas (kubeconform-compatible), Helm
+/// values against chart schemas, and policy rules
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  infraflux validate --schema-location ../schemas --kubernetes-version 1.33.0 --strict manifests/\n  infraflux validate -s ../schemas/v1.33.0-standalone-strict \\\n      -s '../crds/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json' --summary .\n  kustomize build overlays/prod | infraflux validate -s ./schemas -\n  infraflux validate --output json deploy.yaml | jq '.resources[] | select(.status != \"valid\")'\n\nSchema locations work as kubeconform's: a path template with {{.ResourceKind}},\n{{.ResourceAPIVersion}}, {{.Group}}, {{.KindSuffix}}, {{.NormalizedKubernetesVersion}} and\n{{.StrictSuffix}}; a directory with an index.json (apiVersion/Kind → file); or a directory\nunder which kubeconform's layout is assumed. A document without a schema is an error unless\n--ignore-missing-schemas. Findings point at file:line:column of the offending field.\n\nExit codes: 0 every document valid (or skipped), 1 some invalid or unvalidatable, 2 usage or IO error."
+    after_help = "Examples:\n  infraflux validate --schema-location ../schemas --kubernetes-version 1.33.0 --strict manifests/\n  infraflux validate -s ../schemas/v1.33.0-standalone-strict \\\n      -s '../crds/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json' --summary .\n  kustomize build overlays/prod | infraflux validate -s ./schemas -\n  infraflux validate --policy --chart-schemas ./charts -s ./schemas rendered/\n  infraflux validate --output json deploy.yaml | jq '.resources[] | select(.status != \"valid\")'\n  infraflux validate --explain IF007\n\nSchema locations work as kubeconform's: a path template with {{.ResourceKind}},\n{{.ResourceAPIVersion}}, {{.Group}}, {{.KindSuffix}}, {{.NormalizedKubernetesVersion}} and\n{{.StrictSuffix}}; a directory with an index.json (apiVersion/Kind → file); or a directory\nunder which kubeconform's layout is assumed. A document without a schema is an error unless\n--ignore-missing-schemas. Findings point at file:line:column of the offending field.\n\nSettings may also come from .infraflux/validate.yaml, found from the working directory up\n(or --config); flags add to it. See docs/validate.md.\n\nExit codes: 0 every document valid (warnings allowed), 1 some invalid or unvalidatable, 2 usage or IO error."
 )]
 pub struct Args {
     /// Files or directories (searched recursively for .yaml, .yml and .json); `-` reads stdin
@@ -34,9 +39,9 @@ pub struct Args {
     /// Where schemas are (repeatable; tried in order)
     #[arg(short = 's', long = "schema-location")]
     schema_locations: Vec<String>,
-    /// Kubernetes version for {{.NormalizedKubernetesVersion}} (`master` or e.g. 1.33.0)
-    #[arg(long, default_value = "master")]
-    kubernetes_version: String,
+    /// Kubernetes version for {{.NormalizedKubernetesVersion}} (`master` or e.g. 1.33.0) [default: master]
+    #[arg(long)]
+    kubernetes_version: Option<String>,
     /// Strict schemas (unknown fields are errors) and duplicate keys as errors
     #[arg(long)]
     strict: bool,
@@ -49,6 +54,24 @@ pub struct Args {
     /// Skip documents whose kind has no schema instead of reporting an error
     #[arg(long)]
     ignore_missing_schemas: bool,
+    /// Leave out files whose path matches this regular expression (repeatable)
+    #[arg(long = "ignore-filename-pattern", value_name = "REGEX")]
+    ignore_filename_patterns: Vec<String>,
+    /// Stop at the first document that is not valid
+    #[arg(long)]
+    exit_on_error: bool,
+    /// Run the policy rules IF001–IF008 (see --explain)
+    #[arg(long)]
+    policy: bool,
+    /// Check Helm values of Argo CD Applications against DIR/<chart>/values.schema.json and values.yaml
+    #[arg(long, value_name = "DIR")]
+    chart_schemas: Option<PathBuf>,
+    /// Print what a rule checks and why (all rules without an ID), then exit
+    #[arg(long, value_name = "RULE", num_args = 0..=1, default_missing_value = "")]
+    explain: Option<String>,
+    /// Configuration file [default: .infraflux/validate.yaml, from the working directory up]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Print a summary line at the end
     #[arg(long)]
     summary: bool,
@@ -63,6 +86,111 @@ pub struct Args {
     workers: Option<usize>,
 }
 
+/// `.infraflux/validate.yaml`: the same settings as the flags, for a repository.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Config {
+    #[serde(default)]
+    schema_locations: Vec<String>,
+    kubernetes_version: Option<String>,
+    #[serde(default)]
+    strict: bool,
+    #[serde(default)]
+    skip: Vec<String>,
+    #[serde(default)]
+    reject: Vec<String>,
+    #[serde(default)]
+    ignore_missing_schemas: bool,
+    #[serde(default)]
+    ignore_filename_patterns: Vec<String>,
+    #[serde(default)]
+    exit_on_error: bool,
+    #[serde(default)]
+    policy: bool,
+    chart_schemas: Option<String>,
+    #[serde(default)]
+    rules: BTreeMap<String, Level>,
+    #[serde(default)]
+    crd_providers: BTreeMap<String, Vec<String>>,
+}
+
+/// A rule's setting in the configuration.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Level {
+    Off,
+    Warning,
+    Error,
+}
+
+const CONFIG_FILE: &str = ".infraflux/validate.yaml";
+
+/// The configuration and the directory its relative paths are from (the repository root:
+/// the directory holding `.infraflux/`).
+fn load_config(explicit: Option<&Path>) -> Result<Option<(Config, PathBuf)>> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let cwd = std::env::current_dir()?;
+            match cwd
+                .ancestors()
+                .map(|d| d.join(CONFIG_FILE))
+                .find(|p| p.is_file())
+            {
+                Some(p) => p,
+                None => return Ok(None),
+            }
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut options = serde_saphyr::Options::default();
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    options.with_snippet = false;
+    let config: Config = serde_saphyr::from_str_with_options(&text, options).map_err(|e| {
+        let e = e.without_snippet();
+        let at = e
+            .location()
+            .map_or(String::new(), |l| format!(":{}:{}", l.line(), l.column()));
+        anyhow::anyhow!(
+            "{}{at}: {e}\n  hint: the keys are schemaLocations, kubernetesVersion, strict, skip, reject, ignoreMissingSchemas, ignoreFilenamePatterns, exitOnError, policy, chartSchemas, rules (IF001: off|warning|error) and crdProviders; see docs/validate.md",
+            path.display()
+        )
+    })?;
+    let absolute = std::path::absolute(&path)?;
+    let base = match absolute.parent() {
+        Some(dir) if dir.file_name().is_some_and(|n| n == ".infraflux") => {
+            dir.parent().unwrap_or(dir).to_path_buf()
+        }
+        Some(dir) => dir.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    Ok(Some((config, base)))
+}
+
+/// A relative path in the configuration, from its base directory.
+fn from_base(base: &Path, p: &str) -> String {
+    if Path::new(p).is_absolute() || p.contains("://") {
+        p.to_string()
+    } else {
+        base.join(p).display().to_string()
+    }
+}
+
+/// The repository root: the configuration's base, else the Git work tree holding the
+/// working directory, else the working directory.
+fn repo_root(config_base: Option<&Path>) -> Result<PathBuf> {
+    if let Some(b) = config_base {
+        return Ok(b.to_path_buf());
+    }
+    let cwd = std::env::current_dir()?;
+    Ok(cwd
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&cwd)
+        .to_path_buf())
+}
+
 struct Files;
 
 impl SchemaSource for Files {
@@ -70,13 +198,14 @@ impl SchemaSource for Files {
         match std::fs::read_to_string(path) {
             Ok(t) => Ok(Some(t)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("cannot read the schema {path}: {e}")),
+            Err(e) => Err(format!("cannot read {path}: {e}")),
         }
     }
 }
 
-/// Manifest files under `path`, sorted; hidden directories are not entered.
-fn discover(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// Manifest files under `path`, sorted; hidden files and directories (`.git`,
+/// `.sops.yaml`) are not entered, files named explicitly always are.
+fn discover(path: &Path, ignore: &[regex::Regex], out: &mut Vec<PathBuf>) -> Result<()> {
     let meta =
         std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if !meta.is_dir() {
@@ -91,10 +220,15 @@ fn discover(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         let p = e.path();
         let name = e.file_name();
         let name = name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        let shown = p.display().to_string();
+        if ignore.iter().any(|re| re.is_match(&shown)) {
+            continue;
+        }
         if e.file_type()?.is_dir() {
-            if !name.starts_with('.') {
-                discover(&p, out)?;
-            }
+            discover(&p, ignore, out)?;
         } else if [".yaml", ".yml", ".json"].iter().any(|x| name.ends_with(x)) {
             out.push(p);
         }
@@ -112,10 +246,80 @@ fn location(arg: &str) -> Result<schemas::Location> {
     schemas::parse_location(arg, index_text.as_deref()).map_err(anyhow::Error::msg)
 }
 
+fn explain(id: &str) -> Result<u8> {
+    let rules: Vec<&Rule> = if id.is_empty() {
+        RULES.iter().collect()
+    } else {
+        match rule_by_id(id) {
+            Some(r) => vec![r],
+            None => bail!(
+                "unknown rule `{id}`; the rules are {}",
+                RULES.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    };
+    for (i, r) in rules.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        let severity = match r.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        println!("{} {} ({severity} by default)\n", r.id, r.name);
+        println!("{}", textwrap(r.explanation, 88));
+    }
+    Ok(exit::OK)
+}
+
+/// Wraps text at `width` columns, on spaces.
+fn textwrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split_whitespace() {
+        if line > 0 && line + 1 + word.chars().count() > width {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += word.chars().count();
+    }
+    out
+}
+
+/// The `.sops.yaml` creation rules that apply to the repository: (its directory, rules).
+fn sops_rules(root: &Path) -> Result<Option<(PathBuf, infraflux_sops::config::Config)>> {
+    let Some(path) = crate::keys::find_config(root) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let config =
+        infraflux_sops::config::parse(&text).with_context(|| path.display().to_string())?;
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    Ok(Some((dir, config)))
+}
+
 pub fn exec(args: Args) -> Result<u8> {
-    if args.schema_locations.is_empty() && !args.ignore_missing_schemas {
+    if let Some(id) = &args.explain {
+        return explain(id);
+    }
+    let loaded = load_config(args.config.as_deref())?;
+    let (config, base) = match loaded {
+        Some((c, b)) => (c, Some(b)),
+        None => (Config::default(), None),
+    };
+    let root = repo_root(base.as_deref())?;
+    let from_config = |p: &str| from_base(base.as_deref().unwrap_or(Path::new(".")), p);
+    let mut location_args = args.schema_locations.clone();
+    location_args.extend(config.schema_locations.iter().map(|l| from_config(l)));
+    let ignore_missing_schemas = args.ignore_missing_schemas || config.ignore_missing_schemas;
+    if location_args.is_empty() && !ignore_missing_schemas {
         bail!(
-            "no --schema-location: nothing to validate against. Point it at a directory of JSON schemas (for example the standalone-strict Kubernetes schemas) or a template such as 'schemas/{{{{.ResourceKind}}}}{{{{.KindSuffix}}}}.json'"
+            "no --schema-location: nothing to validate against. Point it at a directory of JSON schemas (for example the standalone-strict Kubernetes schemas) or a template such as 'schemas/{{{{.ResourceKind}}}}{{{{.KindSuffix}}}}.json', or set schemaLocations in {CONFIG_FILE}"
         );
     }
     if let Some(n) = args.workers {
@@ -124,38 +328,107 @@ pub fn exec(args: Args) -> Result<u8> {
             .build_global()
             .context("cannot start the worker threads")?;
     }
-    let locations = args
-        .schema_locations
+    let locations = location_args
         .iter()
         .map(|l| location(l))
         .collect::<Result<Vec<_>>>()?;
-    let mut files: Vec<(String, String)> = Vec::new();
+    let ignore = args
+        .ignore_filename_patterns
+        .iter()
+        .chain(&config.ignore_filename_patterns)
+        .map(|p| regex::Regex::new(p).with_context(|| format!("--ignore-filename-pattern {p}")))
+        .collect::<Result<Vec<_>>>()?;
+
+    let mut policy = if args.policy || config.policy {
+        Policy::all()
+    } else {
+        Policy::default()
+    };
+    for (id, level) in &config.rules {
+        let level = match level {
+            Level::Off => None,
+            Level::Warning => Some(Severity::Warning),
+            Level::Error => Some(Severity::Error),
+        };
+        policy
+            .set(id, level)
+            .map_err(|e| anyhow::anyhow!("{CONFIG_FILE}: rules: {e}"))?;
+    }
+    policy.crd_providers = config.crd_providers.clone();
+    let chart_schemas = args
+        .chart_schemas
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .or_else(|| config.chart_schemas.as_deref().map(from_config));
+
+    // Inputs, opened one at a time as the validator reads them.
+    let mut paths: Vec<Option<PathBuf>> = Vec::new();
     for p in &args.paths {
         if p.as_os_str() == "-" {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("cannot read stdin")?;
-            files.push(("-".into(), text));
+            paths.push(None);
             continue;
         }
         let mut found = Vec::new();
-        discover(p, &mut found)?;
-        for f in found {
-            let text = std::fs::read_to_string(&f)
-                .with_context(|| format!("cannot read {}", f.display()))?;
-            files.push((f.display().to_string(), text));
-        }
+        discover(p, &ignore, &mut found)?;
+        paths.extend(found.into_iter().map(Some));
     }
+    let sops = if policy.level("IF002").is_some() {
+        sops_rules(&root)?
+    } else {
+        None
+    };
+    let absolute_root = std::path::absolute(&root)?;
+    let relative = |path: &Path, to: &Path| -> Option<String> {
+        let abs = std::path::absolute(path).ok()?;
+        let rel = abs.strip_prefix(to).ok()?;
+        Some(
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
+        )
+    };
+    let inputs = paths.into_iter().map(|p| match p {
+        None => Input {
+            name: "-".into(),
+            repo_path: None,
+            sops_rule: None,
+            reader: Ok(Box::new(std::io::BufReader::new(std::io::stdin()))),
+        },
+        Some(path) => {
+            let sops_rule = sops.as_ref().and_then(|(dir, cfg)| {
+                let rel = relative(&path, dir)?;
+                let rule = cfg.rule_for(&rel)?;
+                rule.path_regex.as_ref().map(|re| re.as_str().to_string())
+            });
+            Input {
+                name: path.display().to_string(),
+                repo_path: relative(&path, &absolute_root),
+                sops_rule,
+                reader: std::fs::File::open(&path).map(|f| {
+                    Box::new(std::io::BufReader::new(f)) as Box<dyn std::io::BufRead + Send>
+                }),
+            }
+        }
+    });
     let options = Options {
         locations,
-        kubernetes_version: args.kubernetes_version.clone(),
-        strict: args.strict,
-        skip: args.skip.clone(),
-        reject: args.reject.clone(),
-        ignore_missing_schemas: args.ignore_missing_schemas,
+        kubernetes_version: args
+            .kubernetes_version
+            .clone()
+            .or(config.kubernetes_version.clone())
+            .unwrap_or_else(|| "master".into()),
+        strict: args.strict || config.strict,
+        skip: args.skip.iter().chain(&config.skip).cloned().collect(),
+        reject: args.reject.iter().chain(&config.reject).cloned().collect(),
+        ignore_missing_schemas,
+        exit_on_error: args.exit_on_error || config.exit_on_error,
+        policy,
+        chart_schemas,
+        repo_root: Some(absolute_root.display().to_string()),
     };
-    let results = Validator::new(options, Files).validate_files(&files);
+    let report = Validator::new(options, Files).validate(inputs);
+    let results = &report.results;
     let count = |s: Status| results.iter().filter(|r| r.status == s).count();
     let (valid, invalid, errors, skipped) = (
         count(Status::Valid),
@@ -163,68 +436,90 @@ pub fn exec(args: Args) -> Result<u8> {
         count(Status::Error),
         count(Status::Skipped),
     );
+    let warnings = results
+        .iter()
+        .flat_map(|r| &r.findings)
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
     match args.output {
         Format::Json => {
             let doc = serde_json::json!({
                 "resources": results,
-                "summary": {"files": files.len(), "resources": results.len(), "valid": valid, "invalid": invalid, "errors": errors, "skipped": skipped},
+                "summary": {"files": report.files, "resources": results.len(), "valid": valid, "invalid": invalid, "errors": errors, "skipped": skipped, "warnings": warnings, "stopped": report.stopped},
             });
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
-        Format::Junit => print!("{}", junit(&results, &files)),
-        Format::Tap => print!("{}", tap(&results)),
+        Format::Junit => print!("{}", junit(results)),
+        Format::Tap => print!("{}", tap(results)),
         Format::Text => {
-            for r in &results {
-                print_text(r, args.verbose);
+            let mut out = std::io::stdout().lock();
+            for r in results {
+                print_text(&mut out, r, args.verbose)?;
             }
             if args.summary {
-                println!(
-                    "Summary: {} resources found in {} files - Valid: {valid}, Invalid: {invalid}, Errors: {errors}, Skipped: {skipped}",
+                let warned = if warnings > 0 {
+                    format!(", Warnings: {warnings}")
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    out,
+                    "Summary: {} resources found in {} files - Valid: {valid}, Invalid: {invalid}, Errors: {errors}, Skipped: {skipped}{warned}",
                     results.len(),
-                    files.len()
-                );
+                    report.files
+                )?;
+            }
+            if report.stopped {
+                writeln!(
+                    out,
+                    "Stopped at the first document that is not valid (--exit-on-error)."
+                )?;
             }
         }
     }
-    Ok(if invalid + errors > 0 {
+    Ok(if report.io_errors > 0 {
+        exit::ERROR
+    } else if invalid + errors > 0 {
         exit::FINDINGS
     } else {
         exit::OK
     })
 }
 
-fn print_text(r: &DocResult, verbose: bool) {
+/// One finding as a line: `file:line:col: Kind name is invalid: path: message` for schema
+/// findings, `file:line:col: Kind name: error IF001: path: message` for rules.
+fn finding_line(r: &DocResult, f: &Finding) -> String {
     let what = case_name(r);
-    match r.status {
-        Status::Valid | Status::Skipped => {
-            if verbose {
-                let s = if r.status == Status::Valid {
-                    "valid"
-                } else {
-                    "skipped"
-                };
-                println!("{}:{}: {what} is {s}", r.file, r.line);
-            }
-        }
-        Status::Invalid | Status::Error => {
-            let label = if r.status == Status::Invalid {
-                "invalid"
-            } else {
-                "error"
-            };
-            for f in &r.findings {
-                let at = if f.path.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {}:", f.path)
-                };
-                println!(
-                    "{}:{}:{}: {what} is {label}:{at} {}",
-                    r.file, f.line, f.column, f.message
-                );
-            }
-        }
+    let at = if f.path.is_empty() {
+        String::new()
+    } else {
+        format!(" {}:", f.path)
+    };
+    let head = match (f.rule, f.severity) {
+        (Some(rule), Severity::Error) => format!("{what}: error {rule}:"),
+        (Some(rule), Severity::Warning) => format!("{what}: warning {rule}:"),
+        (None, _) if r.status == Status::Error => format!("{what} is error:"),
+        (None, _) => format!("{what} is invalid:"),
+    };
+    format!(
+        "{}:{}:{}: {head}{at} {}",
+        r.file, f.line, f.column, f.message
+    )
+}
+
+fn print_text(out: &mut impl Write, r: &DocResult, verbose: bool) -> std::io::Result<()> {
+    if verbose && matches!(r.status, Status::Valid | Status::Skipped) {
+        let s = if r.status == Status::Valid {
+            "valid"
+        } else {
+            "skipped"
+        };
+        writeln!(out, "{}:{}: {} is {s}", r.file, r.line, case_name(r))?;
     }
+    for f in &r.findings {
+        writeln!(out, "{}", finding_line(r, f))?;
+    }
+    Ok(())
 }
 
 fn xml_escape(s: &str) -> String {
@@ -249,27 +544,21 @@ fn case_name(r: &DocResult) -> String {
     match (&r.kind, &r.name) {
         (Some(k), Some(n)) => format!("{k} {n}"),
         (Some(k), None) => k.clone(),
-        _ => format!("document {}", r.document + 1),
+        (None, Some(n)) => n.clone(),
+        (None, None) => format!("document {}", r.document + 1),
     }
 }
 
 fn finding_lines(r: &DocResult) -> String {
     r.findings
         .iter()
-        .map(|f| {
-            let at = if f.path.is_empty() {
-                String::new()
-            } else {
-                format!(" {}:", f.path)
-            };
-            format!("{}:{}:{}:{at} {}", r.file, f.line, f.column, f.message)
-        })
+        .map(|f| finding_line(r, f))
         .collect::<Vec<_>>()
         .join("\n")
 }
 
 /// JUnit XML as CI systems read it: a suite per file, a case per document.
-fn junit(results: &[DocResult], files: &[(String, String)]) -> String {
+fn junit(results: &[DocResult]) -> String {
     let count = |rs: &[&DocResult], s: Status| rs.iter().filter(|r| r.status == s).count();
     let all: Vec<&DocResult> = results.iter().collect();
     let mut out = format!(
@@ -279,7 +568,13 @@ fn junit(results: &[DocResult], files: &[(String, String)]) -> String {
         count(&all, Status::Error),
         count(&all, Status::Skipped)
     );
-    for (id, (file, _)) in files.iter().enumerate() {
+    let mut files: Vec<&str> = Vec::new();
+    for r in results {
+        if !files.contains(&r.file.as_str()) {
+            files.push(&r.file);
+        }
+    }
+    for (id, file) in files.iter().enumerate() {
         let rs: Vec<&DocResult> = results.iter().filter(|r| r.file == *file).collect();
         out.push_str(&format!(
             "  <testsuite name=\"{}\" id=\"{id}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n",
@@ -303,6 +598,9 @@ fn junit(results: &[DocResult], files: &[(String, String)]) -> String {
             let detail = xml_escape(&finding_lines(r));
             let first = xml_escape(r.findings.first().map_or("", |f| f.message.as_str()));
             match r.status {
+                Status::Valid if !r.findings.is_empty() => {
+                    out.push_str(&format!("<system-out>{detail}</system-out>"));
+                }
                 Status::Valid => {}
                 Status::Skipped => out.push_str("<skipped/>"),
                 Status::Invalid => out.push_str(&format!(
@@ -329,15 +627,18 @@ fn tap(results: &[DocResult]) -> String {
             Status::Valid => out.push_str(&format!("ok {} - {name}\n", i + 1)),
             Status::Skipped => out.push_str(&format!("ok {} - {name} # SKIP\n", i + 1)),
             Status::Invalid | Status::Error => {
-                out.push_str(&format!("not ok {} - {name}\n  ---\n  findings:\n", i + 1));
-                for f in &r.findings {
-                    out.push_str(&format!(
-                        "    - {}\n",
-                        serde_json::json!({"path": f.path, "line": f.line, "column": f.column, "message": f.message})
-                    ));
-                }
-                out.push_str("  ...\n");
+                out.push_str(&format!("not ok {} - {name}\n", i + 1))
             }
+        }
+        if !r.findings.is_empty() {
+            out.push_str("  ---\n  findings:\n");
+            for f in &r.findings {
+                out.push_str(&format!(
+                    "    - {}\n",
+                    serde_json::to_string(f).unwrap_or_default()
+                ));
+            }
+            out.push_str("  ...\n");
         }
     }
     out.push_str(&format!("1..{}\n", results.len()));

@@ -891,3 +891,164 @@ fn validate_reports_each_document_with_its_place_and_exit_code() {
         .code(2)
         .stderr(predicate::str::contains("--schema-location"));
 }
+
+#[test]
+fn validate_reads_its_configuration_file_relative_to_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join(".infraflux")).unwrap();
+    std::fs::create_dir_all(root.join("apps/sub")).unwrap();
+    std::fs::create_dir_all(root.join("vendor")).unwrap();
+    // Paths in the configuration are from the repository root, wherever the command runs.
+    std::fs::write(
+        root.join(".infraflux/validate.yaml"),
+        format!(
+            "schemaLocations: [{}]\nkubernetesVersion: 1.33.0\nstrict: true\npolicy: true\nignoreFilenamePatterns: ['^vendor/']\nrules:\n  IF003: off\n  IF008: off\n  IF005: error\n",
+            upstream().join("kubernetes").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("apps/sub/ns.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: web}\nspec:\n  containers: [{name: c, image: busybox, resources: {limits: {cpu: 1, memory: 1Gi}}}]\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("vendor/broken.yaml"), "not: [yaml\n").unwrap();
+    infraflux()
+        .current_dir(root.join("apps"))
+        .args(["validate", "--summary", "."])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "sub/ns.yaml:9:33: Pod p: error IF005: spec.containers[0].image: container `c` runs `busybox`, which has no tag",
+        ))
+        .stdout(predicate::str::contains("IF003").not())
+        .stdout(predicate::str::contains("IF008").not())
+        .stdout(predicate::str::contains("Summary: 2 resources found in 1 files - Valid: 1, Invalid: 1"));
+    // The patterns are matched on the path as given: from the root, vendor/ is left out.
+    infraflux()
+        .current_dir(root)
+        .args(["validate", "."])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("broken").not());
+
+    // A mistake in the file names the file, line and column, and the keys there are.
+    std::fs::write(
+        root.join(".infraflux/validate.yaml"),
+        "strict: true\nschemaLocation: [x]\n",
+    )
+    .unwrap();
+    infraflux()
+        .current_dir(root)
+        .args(["validate", "."])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            ".infraflux/validate.yaml:2:1: unknown field `schemaLocation`",
+        ))
+        .stderr(predicate::str::contains(
+            "hint: the keys are schemaLocations",
+        ));
+    std::fs::write(
+        root.join(".infraflux/validate.yaml"),
+        "rules: {IF042: off}\nschemaLocations: [x]\n",
+    )
+    .unwrap();
+    infraflux()
+        .current_dir(root)
+        .args(["validate", "."])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "rules: unknown rule `IF042`; the rules are IF001",
+        ));
+}
+
+#[test]
+fn validate_explains_rules_stops_on_request_and_reports_unreadable_files() {
+    infraflux()
+        .args(["validate", "--explain", "if001"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "IF001 plaintext-secret (error by default)\n\nA Secret with `data`",
+        ));
+    let all = String::from_utf8(stdout(infraflux().args(["validate", "--explain"]), 0)).unwrap();
+    for r in 1..=10 {
+        assert!(
+            all.contains(&format!("IF{r:03} ")),
+            "IF{r:03} is not listed:\n{all}"
+        );
+    }
+    infraflux()
+        .args(["validate", "--explain", "IF077"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown rule `IF077`"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let k8s = upstream().join("kubernetes/v1.33.0-standalone-strict");
+    let good = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+    let bad = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {num: 1}\n";
+    std::fs::write(
+        dir.path().join("1.yaml"),
+        format!("{good}---\n{bad}---\n{good}"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("2.yaml"), bad).unwrap();
+    let out = String::from_utf8(stdout(
+        infraflux()
+            .current_dir(dir.path())
+            .args(["validate", "--exit-on-error", "--summary", "-s"])
+            .arg(&k8s)
+            .arg("."),
+        1,
+    ))
+    .unwrap();
+    assert!(
+        out.contains("./1.yaml:8:13: ConfigMap b is invalid: data.num:"),
+        "{out}"
+    );
+    assert!(!out.contains("2.yaml"), "{out}");
+    assert!(
+        out.contains("Summary: 2 resources found in 1 files"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Stopped at the first document that is not valid"),
+        "{out}"
+    );
+
+    // stdin is read as a stream; a file that cannot be read is exit 2, after the rest.
+    let stream: String = (0..5000)
+        .map(|i| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\n"))
+        .collect();
+    infraflux()
+        .args(["validate", "--summary", "-s"])
+        .arg(&k8s)
+        .arg("-")
+        .write_stdin(format!("{stream}---\n{bad}"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "-:20005:13: ConfigMap b is invalid",
+        ))
+        .stdout(predicate::str::contains(
+            "Summary: 5001 resources found in 1 files - Valid: 5000, Invalid: 1",
+        ));
+    std::fs::write(dir.path().join("3.yaml"), [0xff, 0xfe, b'\n']).unwrap();
+    infraflux()
+        .current_dir(dir.path())
+        .args(["validate", "-s"])
+        .arg(&k8s)
+        .args(["3.yaml", "2.yaml"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains(
+            "3.yaml:1:1: document 1 is error: cannot read 3.yaml: line 1 is not UTF-8",
+        ))
+        .stdout(predicate::str::contains(
+            "2.yaml:4:13: ConfigMap b is invalid",
+        ));
+}

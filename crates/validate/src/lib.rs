@@ -407,6 +407,10 @@ impl<S: SchemaSource> Validator<S> {
             run.push(result, extra, info);
             if failed && self.options.exit_on_error {
                 run.report.stopped = true;
+                // Files counted are those with results, not those read ahead.
+                let mut files = run.files.clone();
+                files.dedup_by(|a, b| Arc::ptr_eq(a, b));
+                run.report.files = files.len();
                 return true;
             }
         }

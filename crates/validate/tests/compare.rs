@@ -83,6 +83,33 @@ fn corpus() -> Vec<(String, bool)> {
             docs.extend(variants);
         }
     }
+    // YAML 1.1 scalars, which Kubernetes tools (go-yaml v2) and kubernetes-validate
+    // (PyYAML) both read as 1.1: `yes`/`on` are booleans, `0x10`, `0777`, `1_000` integers.
+    let sa = |v: &str| {
+        format!(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: sa}}\nautomountServiceAccountToken: {v}\n"
+        )
+    };
+    let cm = |v: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm}}\ndata:\n  enabled: {v}\n")
+    };
+    let deploy = |v: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d}}\nspec:\n  replicas: {v}\n  selector: {{matchLabels: {{a: b}}}}\n  template: {{metadata: {{labels: {{a: b}}}}, spec: {{containers: [{{name: c, image: i}}]}}}}\n"
+        )
+    };
+    docs.extend([
+        (sa("on"), true),
+        (sa("Off"), true),
+        (sa("\"on\""), false),
+        (cm("yes"), false),
+        (cm("\"yes\""), true),
+        (cm("NO"), false),
+        (deploy("0x10"), true),
+        (deploy("0777"), true),
+        (deploy("1_000"), true),
+        (deploy("\"3\""), false),
+    ]);
     docs
 }
 

@@ -205,7 +205,7 @@ impl SchemaSource for Files {
 
 /// Manifest files under `path`, sorted; hidden files and directories (`.git`,
 /// `.sops.yaml`) are not entered, files named explicitly always are.
-fn discover(path: &Path, ignore: &[regex::Regex], out: &mut Vec<PathBuf>) -> Result<()> {
+fn discover(path: &Path, ignore: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) -> Result<()> {
     let meta =
         std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if !meta.is_dir() {
@@ -223,8 +223,7 @@ fn discover(path: &Path, ignore: &[regex::Regex], out: &mut Vec<PathBuf>) -> Res
         if name.starts_with('.') {
             continue;
         }
-        let shown = p.display().to_string();
-        if ignore.iter().any(|re| re.is_match(&shown)) {
+        if ignore(&p) {
             continue;
         }
         if e.file_type()?.is_dir() {
@@ -361,6 +360,22 @@ pub fn exec(args: Args) -> Result<u8> {
         .map(|p| p.display().to_string())
         .or_else(|| config.chart_schemas.as_deref().map(from_config));
 
+    // Patterns match the path as shown, without a leading `./`, or from the repository root.
+    let absolute_root = std::path::absolute(&root)?;
+    let ignored = |p: &Path| {
+        let shown = p.display().to_string();
+        let plain = shown.trim_start_matches("./").to_string();
+        let from_root = std::path::absolute(p).ok().and_then(|a| {
+            a.strip_prefix(&absolute_root)
+                .ok()
+                .map(|r| r.display().to_string())
+        });
+        ignore.iter().any(|re| {
+            re.is_match(&shown)
+                || re.is_match(&plain)
+                || from_root.as_deref().is_some_and(|r| re.is_match(r))
+        })
+    };
     // Inputs, opened one at a time as the validator reads them.
     let mut paths: Vec<Option<PathBuf>> = Vec::new();
     for p in &args.paths {
@@ -369,7 +384,7 @@ pub fn exec(args: Args) -> Result<u8> {
             continue;
         }
         let mut found = Vec::new();
-        discover(p, &ignore, &mut found)?;
+        discover(p, &ignored, &mut found)?;
         paths.extend(found.into_iter().map(Some));
     }
     let sops = if policy.level("IF002").is_some() {
@@ -377,7 +392,6 @@ pub fn exec(args: Args) -> Result<u8> {
     } else {
         None
     };
-    let absolute_root = std::path::absolute(&root)?;
     let relative = |path: &Path, to: &Path| -> Option<String> {
         let abs = std::path::absolute(path).ok()?;
         let rel = abs.strip_prefix(to).ok()?;

@@ -435,16 +435,7 @@ impl<S: SchemaSource> Validator<S> {
     }
 
     fn schema(&self, gvk: &Gvk) -> Arc<Compiled> {
-        if let Some(c) = self.cache.read().expect("not poisoned").get(gvk) {
-            return c.clone();
-        }
-        let compiled = Arc::new(self.compile(gvk));
-        self.cache
-            .write()
-            .expect("not poisoned")
-            .entry(gvk.clone())
-            .or_insert(compiled)
-            .clone()
+        cached(&self.cache, gvk, || self.compile(gvk))
     }
 
     fn compile(&self, gvk: &Gvk) -> Compiled {
@@ -651,16 +642,7 @@ impl<S: SchemaSource> Validator<S> {
 
     /// A chart's schema and defaults, loaded once.
     fn chart(&self, name: &str) -> Arc<helm::Chart> {
-        if let Some(c) = self.charts.read().expect("not poisoned").get(name) {
-            return c.clone();
-        }
-        let chart = Arc::new(self.load_chart(name));
-        self.charts
-            .write()
-            .expect("not poisoned")
-            .entry(name.to_string())
-            .or_insert(chart)
-            .clone()
+        cached(&self.charts, &name.to_string(), || self.load_chart(name))
     }
 
     fn load_chart(&self, name: &str) -> helm::Chart {
@@ -894,6 +876,24 @@ impl<S: SchemaSource> Validator<S> {
             }
         }
     }
+}
+
+/// The value for `key`, made once and shared across threads.
+fn cached<K: std::hash::Hash + Eq + Clone, V>(
+    cache: &RwLock<HashMap<K, Arc<V>>>,
+    key: &K,
+    make: impl FnOnce() -> V,
+) -> Arc<V> {
+    if let Some(v) = cache.read().expect("not poisoned").get(key) {
+        return v.clone();
+    }
+    let made = Arc::new(make());
+    cache
+        .write()
+        .expect("not poisoned")
+        .entry(key.clone())
+        .or_insert(made)
+        .clone()
 }
 
 /// Adds a finding; an error makes a valid document invalid.

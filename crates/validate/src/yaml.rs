@@ -159,12 +159,11 @@ impl<'a> Loader<'a> {
                     }
                     key_string(key_value)
                 }
-                Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                    Some(v @ (Value::Object(_) | Value::Array(_))) => {
-                        let _ = v;
+                Event::Alias(id) => match self.anchors.get(&id) {
+                    Some(Value::Object(_) | Value::Array(_)) => {
                         return Err(self.error(&key_span, "a mapping key must be a scalar"));
                     }
-                    Some(v) => key_string(v),
+                    Some(v) => key_string(v.clone()),
                     None => return Err(self.error(&key_span, "an alias to an unknown anchor")),
                 },
                 _ => {

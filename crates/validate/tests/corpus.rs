@@ -4,21 +4,12 @@
 
 mod common;
 
-use common::{Files, upstream};
-use infraflux_validate::{Options, Status, Validator, schemas};
+use common::{Files, upstream, upstream_locations};
+use infraflux_validate::{Options, Status, Validator};
 
 fn validator(strict: bool) -> Validator<Files> {
-    let k8s = upstream().join("kubernetes/v1.33.0-standalone-strict");
-    let index = std::fs::read_to_string(k8s.join("index.json")).unwrap();
-    let crds = format!(
-        "{}/crds/{{{{ .Group }}}}/{{{{ .ResourceKind }}}}_{{{{ .ResourceAPIVersion }}}}.json",
-        upstream().display()
-    );
     let options = Options {
-        locations: vec![
-            schemas::parse_location(k8s.to_str().unwrap(), Some(&index)).unwrap(),
-            schemas::parse_location(&crds, None).unwrap(),
-        ],
+        locations: upstream_locations(),
         kubernetes_version: "1.33.0".into(),
         strict,
         ..Options::default()

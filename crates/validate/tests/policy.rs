@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{Files, upstream};
-use infraflux_validate::{Input, Options, Policy, Severity, Status, Validator, schemas};
+use common::{Files, upstream, upstream_locations};
+use infraflux_validate::{Input, Options, Policy, Severity, Status, Validator};
 
 const APPS: &str = r#"apiVersion: argoproj.io/v1alpha1
 kind: Application
@@ -179,17 +179,8 @@ sops:
 "#;
 
 fn options(policy: Policy, root: &std::path::Path) -> Options {
-    let k8s = upstream().join("kubernetes/v1.33.0-standalone-strict");
-    let index = std::fs::read_to_string(k8s.join("index.json")).unwrap();
-    let crds = format!(
-        "{}/crds/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json",
-        upstream().display()
-    );
     Options {
-        locations: vec![
-            schemas::parse_location(k8s.to_str().unwrap(), Some(&index)).unwrap(),
-            schemas::parse_location(&crds, None).unwrap(),
-        ],
+        locations: upstream_locations(),
         strict: true,
         policy,
         chart_schemas: Some(upstream().join("helm-values").display().to_string()),

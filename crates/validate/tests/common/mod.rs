@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use infraflux_validate::SchemaSource;
+use infraflux_validate::{SchemaSource, schemas};
 
 /// `../shared/upstream`.
 pub fn upstream() -> PathBuf {
@@ -20,4 +20,20 @@ impl SchemaSource for Files {
             Err(e) => Err(format!("{path}: {e}")),
         }
     }
+}
+
+/// The upstream schema locations: the standalone-strict Kubernetes v1.33.0 schemas (through
+/// their `index.json`) and the CRD schemas in kubeconform's CRD layout.
+#[allow(dead_code)]
+pub fn upstream_locations() -> Vec<schemas::Location> {
+    let k8s = upstream().join("kubernetes/v1.33.0-standalone-strict");
+    let index = std::fs::read_to_string(k8s.join("index.json")).unwrap();
+    let crds = format!(
+        "{}/crds/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json",
+        upstream().display()
+    );
+    vec![
+        schemas::parse_location(k8s.to_str().unwrap(), Some(&index)).unwrap(),
+        schemas::parse_location(&crds, None).unwrap(),
+    ]
 }

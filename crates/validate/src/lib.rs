@@ -28,7 +28,7 @@ pub use schemas::{Gvk, Location};
 
 /// Documents validated together: enough to keep both cores busy, few enough that memory
 /// stays flat on any input size.
-const BATCH_DOCUMENTS: usize = 2048;
+const BATCH_DOCUMENTS: usize = 512;
 const BATCH_BYTES: usize = 8 << 20;
 
 /// Reads schema files for the validator.
@@ -315,74 +315,43 @@ impl<S: SchemaSource> Validator<S> {
     /// Validates every document of every input, in order, reading inputs as streams a
     /// batch of documents at a time; then the rules about several documents and the Helm
     /// value files.
-    pub fn validate<I: IntoIterator<Item = Input>>(&self, inputs: I) -> Report {
+    pub fn validate<I>(&self, inputs: I) -> Report
+    where
+        I: IntoIterator<Item = Input>,
+        I::IntoIter: Send,
+    {
+        let inputs = inputs.into_iter();
         let mut run = Run::default();
-        let mut batch: Vec<(Arc<FileInfo>, stream::OwnedDocument)> = Vec::new();
-        let mut bytes = 0;
-        'inputs: for input in inputs {
-            run.report.files += 1;
-            let info = Arc::new(FileInfo {
-                name: input.name,
-                repo_path: input.repo_path,
-                sops_rule: input.sops_rule,
-            });
-            let reader = match input.reader {
-                Ok(r) => r,
-                Err(e) => {
-                    if self.run_batch(&mut batch, &mut run) {
-                        break;
+        // A reader thread splits inputs into batches while the workers validate the last
+        // one; the channel holds two, so memory stays flat whatever the input size.
+        let files = std::thread::scope(|scope| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Chunk>(2);
+            let reader = scope.spawn(move || read_inputs(inputs, &send));
+            for chunk in receive.iter() {
+                let stop = match chunk {
+                    Chunk::Documents(mut batch) => self.run_batch(&mut batch, &mut run),
+                    Chunk::ReadError(info, document, line, message) => {
+                        run.read_error(&info, document, line, message);
+                        self.options.exit_on_error
                     }
-                    bytes = 0;
-                    run.read_error(&info, 0, 1, format!("cannot read {}: {e}", info.name));
-                    if self.options.exit_on_error {
-                        run.report.stopped = true;
-                        break;
-                    }
-                    continue;
-                }
-            };
-            let mut last_line = 1;
-            let mut count = 0;
-            for doc in stream::Documents::new(reader) {
-                match doc {
-                    Ok(d) => {
-                        last_line = d.first_line;
-                        count = d.index + 1;
-                        if d.is_empty() {
-                            continue;
-                        }
-                        bytes += d.text.len();
-                        batch.push((info.clone(), d));
-                        if (batch.len() >= BATCH_DOCUMENTS || bytes >= BATCH_BYTES)
-                            && self.run_batch(&mut batch, &mut run)
-                        {
-                            break 'inputs;
-                        }
-                        if batch.is_empty() {
-                            bytes = 0;
-                        }
-                    }
-                    Err(e) => {
-                        if self.run_batch(&mut batch, &mut run) {
-                            break 'inputs;
-                        }
-                        bytes = 0;
-                        run.read_error(
-                            &info,
-                            count,
-                            last_line,
-                            format!("cannot read {}: {e}", info.name),
-                        );
-                        if self.options.exit_on_error {
-                            run.report.stopped = true;
-                            break 'inputs;
-                        }
-                        break;
-                    }
+                };
+                if stop {
+                    run.report.stopped = true;
+                    break;
                 }
             }
+            // Dropping the receiver ends the reader at its next batch.
+            drop(receive);
+            reader.join().expect("the input reader does not panic")
+        });
+        if run.report.stopped {
+            // Files counted are those with results, not those read ahead.
+            let mut seen = run.files.clone();
+            seen.dedup_by(|a, b| Arc::ptr_eq(a, b));
+            run.report.files = seen.len();
+        } else {
+            run.report.files = files;
         }
-        self.run_batch(&mut batch, &mut run);
         self.finish(run)
     }
 
@@ -393,10 +362,6 @@ impl<S: SchemaSource> Validator<S> {
         batch: &mut Vec<(Arc<FileInfo>, stream::OwnedDocument)>,
         run: &mut Run,
     ) -> bool {
-        if run.report.stopped {
-            batch.clear();
-            return true;
-        }
         let done: Vec<(DocResult, Extra)> = batch
             .par_iter()
             .map(|(info, d)| self.validate_document(info, &d.as_document()))
@@ -406,11 +371,6 @@ impl<S: SchemaSource> Validator<S> {
             let failed = matches!(result.status, Status::Invalid | Status::Error);
             run.push(result, extra, info);
             if failed && self.options.exit_on_error {
-                run.report.stopped = true;
-                // Files counted are those with results, not those read ahead.
-                let mut files = run.files.clone();
-                files.dedup_by(|a, b| Arc::ptr_eq(a, b));
-                run.report.files = files.len();
                 return true;
             }
         }
@@ -902,6 +862,80 @@ fn add_finding(result: &mut DocResult, finding: Finding) {
         result.status = Status::Invalid;
     }
     result.findings.push(finding);
+}
+
+/// What the reader thread hands over, in input order.
+enum Chunk {
+    /// Documents to validate.
+    Documents(Vec<(Arc<FileInfo>, stream::OwnedDocument)>),
+    /// An input that could not be read (from this document and line on).
+    ReadError(Arc<FileInfo>, usize, usize, String),
+}
+
+/// Reads the inputs into batches of documents and sends them; the number of inputs read.
+/// Stops when the receiver is gone.
+fn read_inputs(
+    inputs: impl Iterator<Item = Input>,
+    send: &std::sync::mpsc::SyncSender<Chunk>,
+) -> usize {
+    let mut files = 0;
+    let mut batch = Vec::new();
+    let mut bytes = 0;
+    let flush = |batch: &mut Vec<_>, bytes: &mut usize| {
+        *bytes = 0;
+        batch.is_empty() || send.send(Chunk::Documents(std::mem::take(batch))).is_ok()
+    };
+    for input in inputs {
+        files += 1;
+        let info = Arc::new(FileInfo {
+            name: input.name,
+            repo_path: input.repo_path,
+            sops_rule: input.sops_rule,
+        });
+        let reader = match input.reader {
+            Ok(r) => r,
+            Err(e) => {
+                let message = format!("cannot read {}: {e}", info.name);
+                if !flush(&mut batch, &mut bytes)
+                    || send.send(Chunk::ReadError(info, 0, 1, message)).is_err()
+                {
+                    return files;
+                }
+                continue;
+            }
+        };
+        let (mut last_line, mut count) = (1, 0);
+        for doc in stream::Documents::new(reader) {
+            match doc {
+                Ok(d) => {
+                    (last_line, count) = (d.first_line, d.index + 1);
+                    if d.is_empty() {
+                        continue;
+                    }
+                    bytes += d.text.len();
+                    batch.push((info.clone(), d));
+                    if (batch.len() >= BATCH_DOCUMENTS || bytes >= BATCH_BYTES)
+                        && !flush(&mut batch, &mut bytes)
+                    {
+                        return files;
+                    }
+                }
+                Err(e) => {
+                    let message = format!("cannot read {}: {e}", info.name);
+                    if !flush(&mut batch, &mut bytes)
+                        || send
+                            .send(Chunk::ReadError(info.clone(), count, last_line, message))
+                            .is_err()
+                    {
+                        return files;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    flush(&mut batch, &mut bytes);
+    files
 }
 
 /// A run in progress: results so far, the file of each, and what later checks need.

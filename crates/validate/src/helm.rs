@@ -31,17 +31,19 @@ pub(crate) enum Values {
 /// The values an Application gives to charts: (chart, where).
 pub(crate) fn application_values(app: &Value) -> Vec<(String, Values)> {
     let mut out = Vec::new();
-    let (sources, base): (Vec<&Value>, Vec<String>) =
-        match (app.pointer("/spec/source"), app.pointer("/spec/sources")) {
-            (Some(s), _) => (vec![s], vec!["spec.source".to_string()]),
-            (None, Some(Value::Array(list))) => (
-                list.iter().collect(),
-                (0..list.len())
-                    .map(|i| format!("spec.sources[{i}]"))
-                    .collect(),
-            ),
-            _ => return out,
-        };
+    let (sources, base): (Vec<&Value>, Vec<String>) = match (
+        crate::pointer(app, "/spec/source"),
+        crate::pointer(app, "/spec/sources"),
+    ) {
+        (Some(s), _) => (vec![s], vec!["spec.source".to_string()]),
+        (None, Some(Value::Array(list))) => (
+            list.iter().collect(),
+            (0..list.len())
+                .map(|i| format!("spec.sources[{i}]"))
+                .collect(),
+        ),
+        _ => return out,
+    };
     // `ref` sources: `$name/...` value files are paths in that source's repository, taken
     // to be this one.
     let refs: Vec<&str> = sources

@@ -166,6 +166,11 @@ impl Policy {
         self.levels.contains_key(id)
     }
 
+    /// Whether any rule looks at documents one by one (the Helm rules look at values).
+    fn per_document(&self) -> bool {
+        self.levels.keys().any(|id| !HELM_RULES.contains(id))
+    }
+
     /// Whether any rule needs facts from several documents.
     pub(crate) fn cross_document(&self) -> bool {
         ["IF003", "IF004", "IF007"].iter().any(|r| self.on(r))
@@ -269,7 +274,7 @@ fn builtin_group(group: &str) -> bool {
 }
 
 fn str_at<'v>(v: &'v Value, pointer: &str) -> Option<&'v str> {
-    v.pointer(pointer).and_then(Value::as_str)
+    crate::pointer(v, pointer).and_then(Value::as_str)
 }
 
 /// Whether the sync options (an annotation's comma list, or a list) skip the dry run.
@@ -297,6 +302,9 @@ pub(crate) fn check_document(
 ) -> (Vec<Finding>, Facts) {
     let mut findings = Vec::new();
     let mut facts = Facts::default();
+    if !policy.per_document() {
+        return (findings, facts);
+    }
     let api_version = str_at(value, "/apiVersion").unwrap_or_default();
     let kind = str_at(value, "/kind").unwrap_or_default();
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
@@ -332,7 +340,7 @@ pub(crate) fn check_document(
     }
 
     if group.is_empty() && kind == "Namespace" {
-        let labels = value.pointer("/metadata/labels");
+        let labels = crate::pointer(value, "/metadata/labels");
         if policy.on("IF008") {
             let level = labels
                 .and_then(|l| l.get("pod-security.kubernetes.io/enforce"))
@@ -364,10 +372,13 @@ pub(crate) fn check_document(
         ("", "Pod") => Some(("spec", value.get("spec"))),
         ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
         | ("", "ReplicationController")
-        | ("batch", "Job") => Some(("spec.template.spec", value.pointer("/spec/template/spec"))),
+        | ("batch", "Job") => Some((
+            "spec.template.spec",
+            crate::pointer(value, "/spec/template/spec"),
+        )),
         ("batch", "CronJob") => Some((
             "spec.jobTemplate.spec.template.spec",
-            value.pointer("/spec/jobTemplate/spec/template/spec"),
+            crate::pointer(value, "/spec/jobTemplate/spec/template/spec"),
         )),
         _ => None,
     };
@@ -406,9 +417,9 @@ pub(crate) fn check_document(
     }
 
     if group == "argoproj.io" && kind == "Application" {
-        let wave_text = value
-            .pointer("/metadata/annotations/argocd.argoproj.io~1sync-wave")
-            .and_then(Value::as_str);
+        let wave_text =
+            crate::pointer(value, "/metadata/annotations/argocd.argoproj.io~1sync-wave")
+                .and_then(Value::as_str);
         if wave_text.is_none() && policy.on("IF006") {
             findings.push(policy.finding(
                 "IF006",
@@ -430,9 +441,10 @@ pub(crate) fn check_document(
                 facts.crd = Some((g.to_string(), k.to_string()));
             }
         } else if !builtin_group(group) && group != "argoproj.io" {
-            let skip = skips_dry_run(
-                value.pointer("/metadata/annotations/argocd.argoproj.io~1sync-options"),
-            );
+            let skip = skips_dry_run(crate::pointer(
+                value,
+                "/metadata/annotations/argocd.argoproj.io~1sync-options",
+            ));
             facts.cr = Some((group.to_string(), kind.to_string(), skip, at.at("kind")));
         }
     }
@@ -473,7 +485,8 @@ fn default_deny(
             let selects_all = empty(spec.get("endpointSelector"));
             let has = |a: &str, b: &str| spec.get(a).is_some() || spec.get(b).is_some();
             let switched_off = |dir: &str| {
-                spec.pointer(&format!("/enableDefaultDeny/{dir}")) == Some(&Value::Bool(false))
+                crate::pointer(spec, &format!("/enableDefaultDeny/{dir}"))
+                    == Some(&Value::Bool(false))
             };
             let deny = selects_all
                 && has("ingress", "ingressDeny")
@@ -505,7 +518,7 @@ fn unpinned(image: &str) -> Option<&'static str> {
 /// The resource fields a container lacks: a request stands for itself, a limit also for
 /// the request Kubernetes copies from it.
 fn missing_resources(c: &Value) -> Vec<&'static str> {
-    let has = |p: &str| c.pointer(p).is_some_and(|v| !v.is_null());
+    let has = |p: &str| crate::pointer(c, p).is_some_and(|v| !v.is_null());
     let mut missing = Vec::new();
     if !has("/resources/requests/cpu") && !has("/resources/limits/cpu") {
         missing.push("requests.cpu");
@@ -522,14 +535,14 @@ fn missing_resources(c: &Value) -> Vec<&'static str> {
 /// The container fields a LimitRange's defaults give.
 fn limit_range_defaults(value: &Value) -> Vec<&'static str> {
     let mut given = Vec::new();
-    let Some(limits) = value.pointer("/spec/limits").and_then(Value::as_array) else {
+    let Some(limits) = crate::pointer(value, "/spec/limits").and_then(Value::as_array) else {
         return given;
     };
     for l in limits {
         if l.get("type").and_then(Value::as_str) != Some("Container") {
             continue;
         }
-        let has = |p: &str| l.pointer(p).is_some();
+        let has = |p: &str| crate::pointer(l, p).is_some();
         if has("/defaultRequest/cpu") || has("/default/cpu") {
             given.push("requests.cpu");
         }
@@ -548,12 +561,12 @@ fn application(value: &Value, name: &str, wave: Option<&str>) -> App {
     let mut app = App {
         name: name.to_string(),
         wave: wave.and_then(|w| w.trim().parse().ok()).unwrap_or(0),
-        skip_dry_run: skips_dry_run(value.pointer("/spec/syncPolicy/syncOptions")),
+        skip_dry_run: skips_dry_run(crate::pointer(value, "/spec/syncPolicy/syncOptions")),
         ..App::default()
     };
     let sources: Vec<&Value> = match (
-        value.pointer("/spec/source"),
-        value.pointer("/spec/sources"),
+        crate::pointer(value, "/spec/source"),
+        crate::pointer(value, "/spec/sources"),
     ) {
         (Some(s), _) => vec![s],
         (None, Some(Value::Array(list))) => list.iter().collect(),
@@ -563,7 +576,7 @@ fn application(value: &Value, name: &str, wave: Option<&str>) -> App {
         if let Some(chart) = s.get("chart").and_then(Value::as_str) {
             app.charts.push(chart.to_string());
         } else if let Some(path) = s.get("path").and_then(Value::as_str) {
-            let recurse = s.pointer("/directory/recurse") == Some(&Value::Bool(true));
+            let recurse = crate::pointer(s, "/directory/recurse") == Some(&Value::Bool(true));
             app.dirs.push((normalize_dir(path), recurse));
         }
     }

@@ -259,6 +259,145 @@ impl<'a> Loader<'a> {
     }
 }
 
+/// One step of a path into a document: a mapping key or a list index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Step<'p> {
+    Key(Cow<'p, str>),
+    Index(usize),
+}
+
+/// Where a path is in a document: byte offsets of the deepest node of the path that the
+/// document has, and how many steps of the path that node took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Spot {
+    /// The key that introduced the node (none for the root and list items).
+    pub key: Option<usize>,
+    /// The node itself.
+    pub value: usize,
+    /// Whether the node is a scalar (or an alias) rather than a collection.
+    pub scalar: bool,
+    /// Steps of the path found; less than its length when the rest is absent.
+    pub depth: usize,
+}
+
+/// Finds `path` in a document by walking the parser's events down that one path, skipping
+/// every other subtree: the few schema errors of an invalid document are located without
+/// indexing all of it. Keys compare as Kubernetes reads them (`yes:` is the key `true`).
+/// None when the document has no node at all.
+pub(crate) fn locate(text: &str, path: &[Step<'_>]) -> Option<Spot> {
+    let mut walker = Loader {
+        parser: Parser::new_from_str(text),
+        anchors: HashMap::new(),
+        strict: false,
+        text,
+    };
+    let (mut event, span) = loop {
+        match walker.next().ok()?? {
+            (Event::StreamStart | Event::DocumentStart(..), _) => {}
+            (Event::StreamEnd | Event::DocumentEnd, _) => return None,
+            item => break item,
+        }
+    };
+    let is_scalar = |e: &Event<'_>| matches!(e, Event::Scalar(..) | Event::Alias(..));
+    let mut spot = Spot {
+        key: None,
+        value: walker.offset(&span.start),
+        scalar: is_scalar(&event),
+        depth: 0,
+    };
+    for (depth, step) in path.iter().enumerate() {
+        let found = match (&event, step) {
+            (Event::MappingStart(..), Step::Key(want)) => loop {
+                let Ok((key, key_span)) = walker.expect_next() else {
+                    return Some(spot);
+                };
+                let matches = match &key {
+                    Event::MappingEnd => return Some(spot),
+                    Event::Scalar(text, style, ..) => {
+                        text == want || (*style == ScalarStyle::Plain && key_text(text) == *want)
+                    }
+                    _ => {
+                        // A complex key: skip it, then its value.
+                        walker.skip(key).ok()?;
+                        false
+                    }
+                };
+                let Ok((value, value_span)) = walker.expect_next() else {
+                    return Some(spot);
+                };
+                if matches {
+                    break Some((Some(walker.offset(&key_span.start)), value, value_span));
+                }
+                if walker.skip(value).is_err() {
+                    return Some(spot);
+                }
+            },
+            (Event::SequenceStart(..), Step::Index(want)) => {
+                let mut n = 0;
+                loop {
+                    let Ok((item, item_span)) = walker.expect_next() else {
+                        return Some(spot);
+                    };
+                    if matches!(item, Event::SequenceEnd) {
+                        break None;
+                    }
+                    if n == *want {
+                        break Some((None, item, item_span));
+                    }
+                    if walker.skip(item).is_err() {
+                        return Some(spot);
+                    }
+                    n += 1;
+                }
+            }
+            _ => None,
+        };
+        let Some((key, value, value_span)) = found else {
+            return Some(spot);
+        };
+        spot = Spot {
+            key,
+            value: walker.offset(&value_span.start),
+            scalar: is_scalar(&value),
+            depth: depth + 1,
+        };
+        event = value;
+    }
+    Some(spot)
+}
+
+/// A plain key as Kubernetes reads it: `yes` is `true`, `0x1F` is `31`.
+fn key_text(text: &str) -> Cow<'_, str> {
+    match resolve(text) {
+        Resolved::Str => Cow::Borrowed(text),
+        Resolved::Null => Cow::Borrowed("null"),
+        Resolved::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
+        Resolved::Int(i) => Cow::Owned(i.to_string()),
+        Resolved::Uint(u) => Cow::Owned(u.to_string()),
+        Resolved::Float(f) => {
+            Number::from_f64(f).map_or(Cow::Borrowed(text), |n| Cow::Owned(n.to_string()))
+        }
+    }
+}
+
+impl<'a> Loader<'a> {
+    /// Consumes the rest of the node that starts with `event`.
+    fn skip(&mut self, event: Event<'a>) -> Result<(), LoadError> {
+        let mut open = usize::from(matches!(
+            event,
+            Event::MappingStart(..) | Event::SequenceStart(..)
+        ));
+        while open > 0 {
+            match self.expect_next()?.0 {
+                Event::MappingStart(..) | Event::SequenceStart(..) => open += 1,
+                Event::MappingEnd | Event::SequenceEnd => open -= 1,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Inserts into `map`; the key when it was there already.
 fn insert(map: &mut Map<String, Value>, key: String, value: Value) -> Option<String> {
     match map.entry(key) {
@@ -502,6 +641,37 @@ mod tests {
         assert_eq!((e.offset, e.syntax), (8, false));
         let e = load("? [a]\n: 1\n", false).unwrap_err();
         assert!(e.message.contains("must be a scalar"), "{e:?}");
+    }
+
+    #[test]
+    fn locate_walks_one_path_and_falls_back_to_the_nearest_ancestor() {
+        let doc = "kind: Pod\nspec:\n  yes: 1\n  containers:\n  - name: a\n  - {name: é, image: x}\n  other: [1, 2]\n";
+        let key = |k: &'static str| Step::Key(k.into());
+        let at = |path: &[Step<'_>]| locate(doc, path).unwrap();
+        // A scalar: its value; a collection: its key.
+        let s = at(&[key("kind")]);
+        assert_eq!((s.key, s.value, s.scalar, s.depth), (Some(0), 6, true, 1));
+        let s = at(&[key("spec"), key("containers")]);
+        assert_eq!(
+            (s.key, s.scalar, s.depth),
+            (Some(doc.find("containers").unwrap()), false, 2)
+        );
+        // Keys as Kubernetes reads them, list items, flow style, non-ASCII before the spot.
+        let s = at(&[key("spec"), key("true")]);
+        assert_eq!((s.value, s.depth), (doc.find("1\n").unwrap(), 2));
+        let s = at(&[key("spec"), key("containers"), Step::Index(1), key("image")]);
+        assert_eq!(
+            (s.key, s.value, s.depth),
+            (doc.find("image"), doc.find("x}").unwrap(), 4)
+        );
+        // Absent: the deepest present ancestor, with how far the path got.
+        let s = at(&[key("spec"), key("containers"), Step::Index(5), key("name")]);
+        assert_eq!((s.key, s.depth), (doc.find("containers"), 2));
+        let s = at(&[key("spec"), key("other"), key("x")]);
+        assert_eq!((s.key, s.depth), (doc.find("other"), 2));
+        assert_eq!(at(&[]).depth, 0);
+        assert_eq!(locate("", &[key("a")]), None);
+        assert_eq!(locate("# only a comment\n", &[key("a")]), None);
     }
 
     #[test]

@@ -18,20 +18,30 @@ use libfuzzer_sys::fuzz_target;
 const IDENTITY: &str = "AGE-SECRET-KEY-1N7ZHUW590K4YKYDV56NQASDM989UM4LJ53UALLJFA5DWRTDGTM9QNA7C88";
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let id = age::x25519::Identity::from_str(IDENTITY).expect("a valid identity");
     // Every input is tried as each format.
     for format in [Format::Yaml, Format::Json, Format::Dotenv, Format::Binary] {
         if let Ok(docs) = parse(text, format) {
             let once = emit(&docs, format);
             let again = parse(&once, format).expect("what we emit parses");
-            assert_eq!(emit(&again, format), once, "{format:?}: emit is not a fixed point");
+            assert_eq!(
+                emit(&again, format),
+                once,
+                "{format:?}: emit is not a fixed point"
+            );
         }
-        let Ok(opened) = decrypt(text, format, std::slice::from_ref(&id)) else { continue };
+        let Ok(opened) = decrypt(text, format, std::slice::from_ref(&id)) else {
+            continue;
+        };
         let now = time::OffsetDateTime::UNIX_EPOCH;
-        let Ok(sealed) = reencrypt(&opened.docs, &opened, now) else { continue };
-        let reopened =
-            decrypt(&sealed, format, std::slice::from_ref(&id)).expect("our re-encryption decrypts");
+        let Ok(sealed) = reencrypt(&opened.docs, &opened, now) else {
+            continue;
+        };
+        let reopened = decrypt(&sealed, format, std::slice::from_ref(&id))
+            .expect("our re-encryption decrypts");
         assert_eq!(emit(&reopened.docs, format), emit(&opened.docs, format));
     }
 });

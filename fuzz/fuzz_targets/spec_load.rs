@@ -10,12 +10,17 @@ use infraflux_spec::{Source, analyze, load_str, to_yaml};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let analysis = analyze(&Source::new("fuzz.yaml", text));
     for d in &analysis.diagnostics {
         if let Some(l) = d.location {
             assert!(l.offset + l.len <= text.len(), "{d:?} points past the end");
-            assert!(text.is_char_boundary(l.offset) && text.is_char_boundary(l.offset + l.len), "{d:?} splits a character");
+            assert!(
+                text.is_char_boundary(l.offset) && text.is_char_boundary(l.offset + l.len),
+                "{d:?} splits a character"
+            );
             assert!(l.line >= 1 && l.column >= 1);
         }
         assert!(d.hint.is_some(), "{d:?} has no hint");

@@ -19,7 +19,9 @@ impl SchemaSource for AnySchema {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let base = text.as_ptr() as usize;
     let mut end = 0;
     for d in stream::split(text) {
@@ -30,22 +32,32 @@ fuzz_target!(|data: &[u8]| {
         let line = text[..start].matches('\n').count() + 1;
         assert_eq!(d.first_line, line, "a document's first line is wrong");
     }
-    let split: Vec<(String, usize, usize)> =
-        stream::split(text).iter().map(|d| (d.text.to_string(), d.first_line, d.index)).collect();
+    let split: Vec<(String, usize, usize)> = stream::split(text)
+        .iter()
+        .map(|d| (d.text.to_string(), d.first_line, d.index))
+        .collect();
     let streamed: Vec<(String, usize, usize)> = stream::Documents::new(text.as_bytes())
-        .map(|d| d.map(|d| (d.text, d.first_line, d.index)).expect("UTF-8 text reads"))
+        .map(|d| {
+            d.map(|d| (d.text, d.first_line, d.index))
+                .expect("UTF-8 text reads")
+        })
         .collect();
     assert_eq!(streamed, split, "streamed documents differ from split ones");
     let lines = text.matches('\n').count() + 1;
     let options = Options {
-        locations: vec![infraflux_validate::schemas::parse_location("s/{{.ResourceKind}}.json", None).unwrap()],
-        strict: data.len() % 2 == 0,
+        locations: vec![
+            infraflux_validate::schemas::parse_location("s/{{.ResourceKind}}.json", None).unwrap(),
+        ],
+        strict: data.len().is_multiple_of(2),
         policy: Policy::all(),
         ..Options::default()
     };
     for r in Validator::new(options, AnySchema).validate_text("f.yaml", text) {
         for f in &r.findings {
-            assert!(f.line >= 1 && f.line <= lines, "{f:?} is outside the input ({lines} lines)");
+            assert!(
+                f.line >= 1 && f.line <= lines,
+                "{f:?} is outside the input ({lines} lines)"
+            );
         }
     }
 });

@@ -8,6 +8,7 @@
 //! shared across threads; documents are validated in parallel. Policy rules ([`policy`]) and
 //! Helm values checks ([`helm`]) run on the same documents.
 
+mod fast;
 mod helm;
 pub mod policy;
 pub mod schemas;
@@ -324,7 +325,8 @@ pub struct Validator<S> {
 /// What validating one document gives besides its result.
 #[derive(Default)]
 struct Extra {
-    facts: Option<policy::Facts>,
+    /// Boxed: most documents have none, and results move through channels and vectors.
+    facts: Option<Box<policy::Facts>>,
     /// Helm value files named by an Application: (chart, repository path, where named).
     value_files: Vec<(String, String, Finding)>,
 }
@@ -401,6 +403,7 @@ impl<S: SchemaSource> Validator<S> {
             .map(|(info, d)| self.validate_document(info, &d.as_document()))
             .collect();
         let batch = std::mem::take(batch);
+        run.chunks.push(Vec::with_capacity(done.len()));
         for ((result, extra), (info, _)) in done.into_iter().zip(batch) {
             let failed = matches!(result.status, Status::Invalid | Status::Error);
             run.push(result, extra, info);
@@ -413,6 +416,7 @@ impl<S: SchemaSource> Validator<S> {
 
     /// The rules about several documents, and the Helm value files.
     fn finish(&self, mut run: Run) -> Report {
+        run.join();
         let policy = &self.options.policy;
         if policy.cross_document() && !run.report.stopped {
             for (slot, finding) in policy::resolve(policy, &run.facts) {
@@ -558,7 +562,7 @@ impl<S: SchemaSource> Validator<S> {
         }
         if policy.cross_document() {
             facts.repo_path = file.repo_path.clone();
-            extra.facts = Some(facts);
+            extra.facts = Some(Box::new(facts));
         }
         (result, extra)
     }
@@ -986,6 +990,10 @@ fn read_inputs(
 #[derive(Default)]
 struct Run {
     report: Report,
+    /// Results a batch at a time, joined into the report at the end: one vector growing to
+    /// tens of thousands of results would be copied again and again as it grows.
+    chunks: Vec<Vec<DocResult>>,
+    count: usize,
     files: Vec<Arc<FileInfo>>,
     facts: Vec<(usize, policy::Facts)>,
     value_files: Vec<(usize, String, String, Finding)>,
@@ -993,15 +1001,28 @@ struct Run {
 
 impl Run {
     fn push(&mut self, result: DocResult, extra: Extra, info: Arc<FileInfo>) {
-        let slot = self.report.results.len();
+        let slot = self.count;
+        self.count += 1;
         if let Some(f) = extra.facts {
-            self.facts.push((slot, f));
+            self.facts.push((slot, *f));
         }
         for (chart, path, at) in extra.value_files {
             self.value_files.push((slot, chart, path, at));
         }
-        self.report.results.push(result);
+        match self.chunks.last_mut() {
+            Some(chunk) => chunk.push(result),
+            None => self.chunks.push(vec![result]),
+        }
         self.files.push(info);
+    }
+
+    /// Puts every result into the report.
+    fn join(&mut self) {
+        let mut results = Vec::with_capacity(self.count);
+        for chunk in self.chunks.drain(..) {
+            results.extend(chunk);
+        }
+        self.report.results = results;
     }
 
     fn read_error(&mut self, info: &Arc<FileInfo>, document: usize, line: usize, message: String) {

@@ -31,6 +31,22 @@ pub struct LoadError {
 /// Reads one document. With `strict`, a key given twice in a mapping is an error; otherwise
 /// the last one wins, as go-yaml v2 decides.
 pub fn load(text: &str, strict: bool) -> Result<Value, LoadError> {
+    match crate::fast::load(text) {
+        Some(value) => Ok(value),
+        None => load_events(text, strict),
+    }
+}
+
+/// The fast reader alone: `None` for documents it leaves to [`load_events`]. Public for the
+/// fuzz target that compares the two.
+#[doc(hidden)]
+pub fn load_fast(text: &str) -> Option<Value> {
+    crate::fast::load(text)
+}
+
+/// Reads one document from the parser's events: any YAML, with the parser's messages for
+/// what is wrong. [`load`] tries a faster reader for common manifests first.
+pub fn load_events(text: &str, strict: bool) -> Result<Value, LoadError> {
     let mut loader = Loader {
         parser: Parser::new_from_str(text),
         anchors: HashMap::new(),
@@ -414,7 +430,7 @@ fn insert(map: &mut Map<String, Value>, key: String, value: Value) -> Option<Str
 
 /// A mapping key as JSON has it: go-yaml v2 resolves the key, and `sigs.k8s.io/yaml`
 /// writes the result as a string (`yes:` becomes `"true"`, `1:` becomes `"1"`).
-fn key_string(v: Value) -> String {
+pub(crate) fn key_string(v: Value) -> String {
     match v {
         Value::String(s) => s,
         Value::Null => "null".into(),

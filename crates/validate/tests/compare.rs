@@ -177,3 +177,23 @@ fn verdicts_match_kubernetes_validate_on_every_document() {
     let expected: Vec<bool> = docs.iter().map(|(_, v)| *v).collect();
     assert_eq!(ours, expected);
 }
+
+/// The fast reader reads every document of the corpus (plain manifests), to the value the
+/// event-based loader reads.
+#[test]
+fn the_fast_reader_reads_the_corpus_as_the_full_loader_does() {
+    use infraflux_validate::yaml::{load_events, load_fast};
+    let mut fast = 0;
+    for (doc, _) in corpus() {
+        let full = load_events(&doc, true).expect("corpus documents are YAML");
+        if let Some(v) = load_fast(&doc) {
+            assert_eq!(v, full, "{doc}");
+            fast += 1;
+        }
+    }
+    assert_eq!(
+        fast,
+        corpus().len(),
+        "every corpus document takes the fast path"
+    );
+}

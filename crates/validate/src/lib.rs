@@ -318,8 +318,8 @@ enum Compiled {
 pub struct Validator<S> {
     options: Options,
     source: S,
-    cache: RwLock<HashMap<Gvk, Arc<Compiled>>>,
-    charts: RwLock<HashMap<String, Arc<helm::Chart>>>,
+    cache: Cache<Gvk, Compiled>,
+    charts: Cache<String, helm::Chart>,
 }
 
 /// What validating one document gives besides its result.
@@ -398,6 +398,7 @@ impl<S: SchemaSource> Validator<S> {
         batch: &mut Vec<(Arc<FileInfo>, stream::OwnedDocument)>,
         run: &mut Run,
     ) -> bool {
+        self.compile_ahead(batch);
         let done: Vec<(DocResult, Extra)> = batch
             .par_iter()
             .map(|(info, d)| self.validate_document(info, &d.as_document()))
@@ -412,6 +413,30 @@ impl<S: SchemaSource> Validator<S> {
             }
         }
         false
+    }
+
+    /// Compiles, in parallel, the schemas a batch will need that are not compiled yet.
+    /// Documents ask for schemas as they come, and a worker that needs a schema another is
+    /// compiling waits for it; compiling the large ones side by side first saves that wait.
+    fn compile_ahead(&self, batch: &[(Arc<FileInfo>, stream::OwnedDocument)]) {
+        let mut wanted: Vec<Gvk> = batch
+            .iter()
+            .filter_map(|(_, d)| guess_gvk(&d.text))
+            .filter(|g| {
+                self.cache
+                    .read()
+                    .expect("not poisoned")
+                    .get(g)
+                    .is_none_or(|c| c.get().is_none())
+            })
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        if wanted.len() > 1 {
+            wanted.par_iter().for_each(|g| {
+                self.schema(g);
+            });
+        }
     }
 
     /// The rules about several documents, and the Helm value files.
@@ -886,22 +911,49 @@ impl<S: SchemaSource> Validator<S> {
     }
 }
 
-/// The value for `key`, made once and shared across threads.
+/// A document's kind guessed from its top-level `apiVersion:` and `kind:` lines, without
+/// reading it: only to compile schemas ahead ([`Validator::compile_ahead`]); the verdict
+/// uses the kind the document really has.
+fn guess_gvk(text: &str) -> Option<Gvk> {
+    fn value(v: &str) -> &str {
+        let v = v.split(" #").next().unwrap_or_default().trim();
+        v.trim_matches(['"', '\''])
+    }
+    let (mut api_version, mut kind) = (None, None);
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("apiVersion:") {
+            api_version = Some(value(v));
+        } else if let Some(v) = line.strip_prefix("kind:") {
+            kind = Some(value(v));
+        }
+        if let (Some(a), Some(k)) = (api_version, kind) {
+            return (!a.is_empty() && !k.is_empty()).then(|| Gvk::new(a, k));
+        }
+    }
+    None
+}
+
+/// Values made once and shared across threads; each in its own cell, so that threads
+/// asking for the same key wait for one maker instead of all making it.
+type Cache<K, V> = RwLock<HashMap<K, Arc<OnceLock<Arc<V>>>>>;
+
+/// The value for `key`, made once and shared across threads. A second thread asking while
+/// the first makes it waits for it: compiling a large schema twice costs more than waiting.
 fn cached<K: std::hash::Hash + Eq + Clone, V>(
-    cache: &RwLock<HashMap<K, Arc<V>>>,
+    cache: &Cache<K, V>,
     key: &K,
     make: impl FnOnce() -> V,
 ) -> Arc<V> {
-    if let Some(v) = cache.read().expect("not poisoned").get(key) {
-        return v.clone();
-    }
-    let made = Arc::new(make());
-    cache
-        .write()
-        .expect("not poisoned")
-        .entry(key.clone())
-        .or_insert(made)
-        .clone()
+    let cell = cache.read().expect("not poisoned").get(key).cloned();
+    let cell = cell.unwrap_or_else(|| {
+        cache
+            .write()
+            .expect("not poisoned")
+            .entry(key.clone())
+            .or_default()
+            .clone()
+    });
+    cell.get_or_init(|| Arc::new(make())).clone()
 }
 
 /// Adds a finding; an error makes a valid document invalid.
@@ -1056,6 +1108,16 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    #[test]
+    fn kinds_are_guessed_from_top_level_lines() {
+        let g = super::guess_gvk(
+            "# c\nmetadata:\n  kind: no\nkind: \"Deployment\" # k\napiVersion: apps/v1\n",
+        );
+        assert_eq!(g, Some(super::Gvk::new("apps/v1", "Deployment")));
+        assert_eq!(super::guess_gvk("apiVersion: v1\n  kind: Pod\n"), None);
+        assert_eq!(super::guess_gvk("apiVersion:\nkind: Pod\n"), None);
+    }
 
     #[test]
     fn pointer_answers_as_serde_json_does() {

@@ -362,10 +362,17 @@ pub fn exec(args: Args) -> Result<u8> {
 
     // Patterns match the path as shown, without a leading `./`, or from the repository root.
     let absolute_root = std::path::absolute(&root)?;
+    // Made absolute against the working directory asked once (`std::path::absolute` asks
+    // the kernel for it on every call, which showed on thousands of files).
+    let cwd = std::env::current_dir()?;
+    let absolute = |p: &Path| std::path::absolute(cwd.join(p));
     let ignored = |p: &Path| {
+        if ignore.is_empty() {
+            return false;
+        }
         let shown = p.display().to_string();
         let plain = shown.trim_start_matches("./").to_string();
-        let from_root = std::path::absolute(p).ok().and_then(|a| {
+        let from_root = absolute(p).ok().and_then(|a| {
             a.strip_prefix(&absolute_root)
                 .ok()
                 .map(|r| r.display().to_string())
@@ -393,7 +400,7 @@ pub fn exec(args: Args) -> Result<u8> {
         None
     };
     let relative = |path: &Path, to: &Path| -> Option<String> {
-        let abs = std::path::absolute(path).ok()?;
+        let abs = absolute(path).ok()?;
         let rel = abs.strip_prefix(to).ok()?;
         Some(
             rel.components()

@@ -334,11 +334,8 @@ impl<'a> Flow<'a> {
         self.spaces();
         match self.peek()? {
             b'[' => {
-                self.i += 1;
                 let mut items = Vec::new();
-                self.spaces();
-                if self.peek() == Some(b']') {
-                    self.i += 1;
+                if self.open(b']') {
                     return Some(Value::Array(items));
                 }
                 loop {
@@ -349,11 +346,8 @@ impl<'a> Flow<'a> {
                 }
             }
             b'{' => {
-                self.i += 1;
                 let mut map = Map::new();
-                self.spaces();
-                if self.peek() == Some(b'}') {
-                    self.i += 1;
+                if self.open(b'}') {
                     return Some(Value::Object(map));
                 }
                 loop {
@@ -385,6 +379,17 @@ impl<'a> Flow<'a> {
                 plain(text)
             }
         }
+    }
+
+    /// Past an opening bracket: true when the collection closes at once (`[]`, `{}`).
+    fn open(&mut self, close: u8) -> bool {
+        self.i += 1;
+        self.spaces();
+        let empty = self.peek() == Some(close);
+        if empty {
+            self.i += 1;
+        }
+        empty
     }
 
     /// After an item: `,` then another (false), or the closing bracket (true).

@@ -272,3 +272,66 @@ fn strict_mode_rejects_duplicate_keys() {
     assert_eq!(strict[0].status, Status::Error);
     assert_eq!(strict[0].findings[0].line, 6, "{:?}", strict[0].findings);
 }
+
+/// Patterns written for Go's RE2 in upstream CRDs (`(?i)` in CAPMox tags and Prometheus
+/// rules, `\PC` in Cilium policies) are enforced: a value they accept is valid, one they
+/// reject is invalid at its field.
+#[test]
+fn go_style_patterns_of_upstream_crds_are_enforced() {
+    let v = validator(true);
+    let cases = [
+        (
+            "apiVersion: infrastructure.cluster.x-k8s.io/v1alpha1\nkind: ProxmoxMachine\nmetadata: {name: m}\nspec:\n  tags: [Prod_1, edge]\n",
+            "apiVersion: infrastructure.cluster.x-k8s.io/v1alpha1\nkind: ProxmoxMachine\nmetadata: {name: m}\nspec:\n  tags: [Prod_1, -edge]\n",
+            ("spec.tags[1]", 5, 18),
+        ),
+        (
+            "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: r}\nspec:\n  groups:\n    - name: g\n      partial_response_strategy: WARN\n",
+            "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: r}\nspec:\n  groups:\n    - name: g\n      partial_response_strategy: sometimes\n",
+            ("spec.groups[0].partial_response_strategy", 7, 34),
+        ),
+        (
+            "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p}\nspec:\n  endpointSelector: {}\n  egress: [{toEndpoints: [{}]}]\n  log: {value: \"audit me\"}\n",
+            "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p}\nspec:\n  endpointSelector: {}\n  egress: [{toEndpoints: [{}]}]\n  log: {value: \"bell \\a\"}\n",
+            ("spec.log.value", 7, 16),
+        ),
+    ];
+    for (good, bad, (path, line, column)) in cases {
+        let r = &v.validate_text("good.yaml", good)[0];
+        assert_eq!(r.status, Status::Valid, "{good}: {:?}", r.findings);
+        let r = &v.validate_text("bad.yaml", bad)[0];
+        assert_eq!(r.status, Status::Invalid, "{bad}");
+        let f = &r.findings[0];
+        assert_eq!(
+            (f.path.as_str(), f.line, f.column),
+            (path, line, column),
+            "{f:?}"
+        );
+        assert!(f.message.contains("does not match"), "{}", f.message);
+    }
+}
+
+/// A schema whose pattern does not compile makes its documents errors, never a pass.
+#[test]
+fn a_pattern_that_does_not_compile_is_never_a_pass() {
+    struct Broken;
+    impl infraflux_validate::SchemaSource for Broken {
+        fn read(&self, _path: &str) -> Result<Option<String>, String> {
+            Ok(Some(
+                r#"{"type": "object", "properties": {"data": {"type": "string", "pattern": "(unclosed"}}}"#.into(),
+            ))
+        }
+    }
+    let options = Options {
+        locations: vec![infraflux_validate::schemas::parse_location("/schemas", None).unwrap()],
+        ..Options::default()
+    };
+    let v = Validator::new(options, Broken);
+    let r = &v.validate_text("x.yaml", "apiVersion: v1\nkind: Thing\ndata: anything\n")[0];
+    assert_eq!(r.status, Status::Error, "{r:?}");
+    assert!(
+        r.findings[0].message.contains("does not compile"),
+        "{}",
+        r.findings[0].message
+    );
+}

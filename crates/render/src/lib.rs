@@ -5,5 +5,6 @@
 //!
 //! Pure: no I/O. The CLI writes the tree.
 
+pub mod charts;
 pub mod emit;
 pub mod graph;

@@ -8,3 +8,4 @@
 pub mod charts;
 pub mod emit;
 pub mod graph;
+pub mod tree;

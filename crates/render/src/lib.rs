@@ -6,6 +6,7 @@
 //! Pure: no I/O. The CLI writes the tree.
 
 pub mod charts;
+pub mod component;
 pub mod emit;
 pub mod graph;
 pub mod tree;

@@ -177,12 +177,16 @@ pub(crate) fn check(
         && policy.level("IF010").is_some()
     {
         let mut unknown = Vec::new();
-        unknown_keys(values, defaults, String::new(), &mut unknown);
-        for (path, hint) in unknown {
+        let free: Vec<&str> = FREE_FORM
+            .iter()
+            .filter(|(c, _)| *c == chart_name)
+            .map(|(_, p)| *p)
+            .collect();
+        unknown_keys(values, defaults, String::new(), &free, &mut unknown);
+        for (path, key, hint) in unknown {
             if rejected.contains(&path) {
                 continue;
             }
-            let key = path.rsplit(['.', '[']).next().unwrap_or(&path).to_string();
             let hint = hint.map_or(String::new(), |h| format!("; did you mean `{h}`?"));
             out.push(policy.finding(
                 "IF010",
@@ -194,26 +198,40 @@ pub(crate) fn check(
     out
 }
 
-/// Keys of `values` absent from a non-empty mapping of `defaults` at the same place.
+/// Maps a chart documents as free-form although its `values.yaml` gives them a few keys:
+/// everything under them is passed on (to a ConfigMap, to a config file), so no key there
+/// is unknown. From each chart's own comments on these keys.
+pub(crate) const FREE_FORM: &[(&str, &str)] = &[
+    // "Any values you put under `.configs.cm` are passed to argocd-cm ConfigMap."
+    ("argo-cd", "configs.cm"),
+    // "You can customize parameters by adding parameters here."
+    ("argo-cd", "configs.params"),
+    // argocd-rbac-cm keys (`policy.<name>.csv` overlays among them).
+    ("argo-cd", "configs.rbac"),
+];
+
+/// Keys of `values` absent from a non-empty mapping of `defaults` at the same place, with
+/// the key itself and a suggestion; `free` lists the free-form maps (display paths).
 fn unknown_keys(
     values: &Value,
     defaults: &Value,
     path: String,
-    out: &mut Vec<(String, Option<String>)>,
+    free: &[&str],
+    out: &mut Vec<(String, String, Option<String>)>,
 ) {
     let (Value::Object(v), Value::Object(d)) = (values, defaults) else {
         return;
     };
-    if d.is_empty() {
+    if d.is_empty() || free.contains(&path.as_str()) {
         return;
     }
     for (k, vv) in v {
         let p = infraflux_spec::join_key(&path, k);
         match d.get(k) {
-            Some(dd) => unknown_keys(vv, dd, p, out),
+            Some(dd) => unknown_keys(vv, dd, p, free, out),
             None => {
                 let hint = infraflux_spec::did_you_mean(k, d.keys().map(String::as_str));
-                out.push((p, hint.map(str::to_string)));
+                out.push((p, k.clone(), hint.map(str::to_string)));
             }
         }
     }
@@ -270,19 +288,25 @@ mod tests {
 
     #[test]
     fn only_keys_under_non_empty_default_maps_are_checked() {
-        let defaults =
-            json!({"hubble": {"relay": {"enabled": false}}, "podLabels": {}, "extra": null});
-        let values = json!({"hubble": {"relay": {"enable": true}}, "podLabels": {"a": "b"}, "extra": {"x": 1}, "hubbel": {}});
+        let defaults = json!({"hubble": {"relay": {"enabled": false}}, "podLabels": {}, "extra": null,
+            "configs": {"params": {"create": true}}});
+        let values = json!({"hubble": {"relay": {"enable": true}}, "podLabels": {"a": "b"}, "extra": {"x": 1}, "hubbel": {},
+            "configs": {"params": {"server.insecure": true}, "other.key": 1}});
         let mut out = Vec::new();
-        unknown_keys(&values, &defaults, String::new(), &mut out);
+        unknown_keys(
+            &values,
+            &defaults,
+            String::new(),
+            &["configs.params"],
+            &mut out,
+        );
+        let s = |v: &str| v.to_string();
         assert_eq!(
             out,
             [
-                (
-                    "hubble.relay.enable".to_string(),
-                    Some("enabled".to_string())
-                ),
-                ("hubbel".to_string(), Some("hubble".to_string())),
+                (s("hubble.relay.enable"), s("enable"), Some(s("enabled"))),
+                (s("hubbel"), s("hubbel"), Some(s("hubble"))),
+                (s("configs[\"other.key\"]"), s("other.key"), None),
             ]
         );
     }

@@ -1,0 +1,225 @@
+//! A platform component: what it needs, the CRDs it brings and uses, its chart and values,
+//! and its extra manifests. Each component is one module under `components/` that builds
+//! one of these from the model; the Argo CD Applications and their sync waves come from
+//! the list of them.
+
+use serde_json::{Value, json};
+
+use crate::charts::Chart;
+use crate::graph::{Graph, GraphError, Node};
+use crate::tree::Tree;
+
+/// A component as rendered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    /// Its name: the Application's name and its manifests' directory.
+    pub name: &'static str,
+    /// The namespace it installs into.
+    pub namespace: &'static str,
+    /// Components that must be there first.
+    pub depends_on: Vec<&'static str>,
+    /// CRD kinds it installs (`group/Kind`).
+    pub provides: Vec<&'static str>,
+    /// CRD kinds its manifests use (`group/Kind`).
+    pub uses: Vec<&'static str>,
+    /// Its chart and the values given to it.
+    pub chart: Option<(Chart, Value)>,
+    /// Extra manifests, written under `components/<name>/`.
+    pub manifests: Vec<Value>,
+    /// Sync options beyond the defaults (`CreateNamespace=true`, `ServerSideApply=true`).
+    pub sync_options: Vec<&'static str>,
+}
+
+impl Component {
+    /// A component with nothing yet.
+    pub fn new(name: &'static str, namespace: &'static str) -> Self {
+        Component {
+            name,
+            namespace,
+            depends_on: Vec::new(),
+            provides: Vec::new(),
+            uses: Vec::new(),
+            chart: None,
+            manifests: Vec::new(),
+            sync_options: Vec::new(),
+        }
+    }
+}
+
+/// Where the platform's Git repository is, as Argo CD reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The clone URL.
+    pub repo_url: String,
+    /// The revision Argo CD follows.
+    pub revision: String,
+    /// The tree's directory in the repository (`.` for its root).
+    pub path: String,
+}
+
+impl Source {
+    /// A directory of the tree, as a path in the repository.
+    pub fn dir(&self, dir: &str) -> String {
+        match self.path.trim_matches('/') {
+            "" | "." => dir.to_string(),
+            base => format!("{base}/{dir}"),
+        }
+    }
+}
+
+/// The namespace Argo CD runs in.
+pub const ARGOCD_NAMESPACE: &str = "argocd";
+/// The AppProject every platform Application belongs to.
+pub const PROJECT: &str = "platform";
+/// The directory of the child Applications, which the root Application reads.
+pub const APPS_DIR: &str = "apps";
+/// The directory of the AppProject.
+pub const PROJECTS_DIR: &str = "projects";
+
+/// Adds the components, their Applications (with derived sync waves), the AppProject and
+/// the root Application to `tree`; the graph the waves came from.
+pub fn assemble(
+    components: &[Component],
+    source: &Source,
+    tree: &mut Tree,
+) -> Result<Graph, GraphError> {
+    let nodes: Vec<Node> = components
+        .iter()
+        .map(|c| Node {
+            name: c.name.into(),
+            depends_on: c.depends_on.iter().map(|d| d.to_string()).collect(),
+            provides: c.provides.iter().map(|d| d.to_string()).collect(),
+            uses: c.uses.iter().map(|d| d.to_string()).collect(),
+        })
+        .collect();
+    let graph = Graph::new(&nodes)?;
+    for c in components {
+        let wave = graph.wave(c.name).expect("every component is in the graph");
+        tree.add(
+            format!("{APPS_DIR}/{}.yaml", c.name),
+            application(c, wave, source),
+        );
+        for m in &c.manifests {
+            let kind = m["kind"].as_str().unwrap_or("object").to_ascii_lowercase();
+            let name = m["metadata"]["name"].as_str().unwrap_or("unnamed");
+            tree.add(
+                format!("components/{}/{kind}-{name}.yaml", c.name),
+                m.clone(),
+            );
+        }
+    }
+    tree.add(
+        format!("{PROJECTS_DIR}/{PROJECT}.yaml"),
+        project(components, source),
+    );
+    tree.add(format!("{APPS_DIR}/root.yaml"), root(source));
+    Ok(graph)
+}
+
+fn sync_policy(options: &[&str]) -> Value {
+    let mut all = vec!["CreateNamespace=true", "ServerSideApply=true"];
+    all.extend(options.iter().copied());
+    json!({
+        "automated": {"prune": true, "selfHeal": true},
+        "syncOptions": all,
+        "retry": {"limit": 10, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"}},
+    })
+}
+
+/// A component's Application: its chart with inline values, and its manifests from Git.
+fn application(c: &Component, wave: u32, source: &Source) -> Value {
+    let mut sources = Vec::new();
+    if let Some((chart, values)) = &c.chart {
+        sources.push(json!({
+            "repoURL": chart.repo,
+            "chart": chart.name,
+            "targetRevision": chart.version,
+            "helm": {"releaseName": c.name, "valuesObject": values},
+        }));
+    }
+    if !c.manifests.is_empty() {
+        sources.push(json!({
+            "repoURL": source.repo_url,
+            "targetRevision": source.revision,
+            "path": source.dir(&format!("components/{}", c.name)),
+        }));
+    }
+    json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {
+            "name": c.name,
+            "namespace": ARGOCD_NAMESPACE,
+            "annotations": {"argocd.argoproj.io/sync-wave": wave.to_string()},
+            "finalizers": ["resources-finalizer.argocd.argoproj.io"],
+        },
+        "spec": {
+            "project": PROJECT,
+            "sources": sources,
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": c.namespace},
+            "syncPolicy": sync_policy(&c.sync_options),
+        },
+    })
+}
+
+/// The AppProject: exactly the repositories and namespaces the components use.
+fn project(components: &[Component], source: &Source) -> Value {
+    let mut repos: Vec<&str> = vec![source.repo_url.as_str()];
+    let mut namespaces: Vec<&str> = vec![ARGOCD_NAMESPACE];
+    for c in components {
+        if let Some((chart, _)) = &c.chart {
+            repos.push(chart.repo);
+        }
+        namespaces.push(c.namespace);
+        namespaces.extend(
+            c.manifests
+                .iter()
+                .filter_map(|m| m["metadata"]["namespace"].as_str()),
+        );
+    }
+    repos.sort_unstable();
+    repos.dedup();
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AppProject",
+        "metadata": {
+            "name": PROJECT,
+            "namespace": ARGOCD_NAMESPACE,
+            "annotations": {"argocd.argoproj.io/sync-wave": "-1"},
+        },
+        "spec": {
+            "description": "The InfraFlux platform components",
+            "sourceRepos": repos,
+            "destinations": namespaces
+                .iter()
+                .map(|n| json!({"server": "https://kubernetes.default.svc", "namespace": n}))
+                .collect::<Vec<_>>(),
+            // Platform components install CRDs, cluster roles and webhooks.
+            "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
+        },
+    })
+}
+
+/// The root Application (app of apps): the child Applications, and the AppProject they
+/// belong to. It lives in `apps/` itself, so it manages itself once bootstrap applied it.
+fn root(source: &Source) -> Value {
+    let dir = |d: &str| json!({"repoURL": source.repo_url, "targetRevision": source.revision, "path": source.dir(d)});
+    json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        // Before every child: it syncs them, and itself once bootstrap applied it.
+        "metadata": {
+            "name": "root",
+            "namespace": ARGOCD_NAMESPACE,
+            "annotations": {"argocd.argoproj.io/sync-wave": "-1"},
+        },
+        "spec": {
+            "project": "default",
+            "sources": [dir(APPS_DIR), dir(PROJECTS_DIR)],
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": ARGOCD_NAMESPACE},
+            "syncPolicy": {"automated": {"prune": true, "selfHeal": true}},
+        },
+    })
+}

@@ -7,6 +7,7 @@
 
 pub mod charts;
 pub mod component;
+pub mod components;
 pub mod emit;
 pub mod graph;
 pub mod tree;

@@ -13,6 +13,8 @@ use crate::{Finding, Severity, policy::Policy};
 pub(crate) struct Chart {
     pub schema: Option<jsonschema::Validator>,
     pub defaults: Option<Value>,
+    /// Keys the chart's `values.yaml` documents but leaves commented out (display paths).
+    pub documented: Vec<String>,
     /// Why the chart cannot be checked (nothing found, a broken file).
     pub problem: Option<(Severity, String)>,
 }
@@ -182,7 +184,15 @@ pub(crate) fn check(
             .filter(|(c, _)| *c == chart_name)
             .map(|(_, p)| *p)
             .collect();
-        unknown_keys(values, defaults, String::new(), &free, &mut unknown);
+        let documented: Vec<&str> = chart.documented.iter().map(String::as_str).collect();
+        unknown_keys(
+            values,
+            defaults,
+            String::new(),
+            &free,
+            &documented,
+            &mut unknown,
+        );
         for (path, key, hint) in unknown {
             if rejected.contains(&path) {
                 continue;
@@ -210,13 +220,82 @@ pub(crate) const FREE_FORM: &[(&str, &str)] = &[
     ("argo-cd", "configs.rbac"),
 ];
 
+/// Keys a `values.yaml` documents in comments, helm-docs style, without setting them:
+///
+/// ```yaml
+/// loadBalancer:
+///   # -- algorithm is the name of the load balancing algorithm
+///   # algorithm: random
+///   acceleration: disabled
+/// ```
+///
+/// A commented `key: value` line counts when a `# --` description comes before it in the
+/// same comment block; its parent is the key line above it with less indentation. The
+/// chart's templates read such keys (`loadBalancer.algorithm` is Cilium's documented way
+/// to choose Maglev), so they are not unknown. Their contents are free-form.
+pub(crate) fn documented_keys(values_yaml: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    // (indent, path) of the enclosing real keys.
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut described = false;
+    for line in values_yaml.lines() {
+        let body = line.trim_start_matches(' ');
+        let indent = line.len() - body.len();
+        if body.is_empty() {
+            described = false;
+            continue;
+        }
+        let parent = |stack: &mut Vec<(usize, String)>| {
+            while stack.last().is_some_and(|(i, _)| *i >= indent) {
+                stack.pop();
+            }
+            stack.last().map(|(_, p)| p.clone()).unwrap_or_default()
+        };
+        if let Some(comment) = body.strip_prefix('#') {
+            let comment = comment.strip_prefix(' ').unwrap_or(comment);
+            if comment.starts_with("-- ") {
+                described = true;
+            } else if described && let Some(key) = plain_key(comment) {
+                let path = parent(&mut stack);
+                out.push(infraflux_spec::join_key(&path, key));
+                described = false;
+            }
+            continue;
+        }
+        described = false;
+        if body.starts_with('-') {
+            continue;
+        }
+        if let Some(key) = plain_key(body) {
+            let path = parent(&mut stack);
+            stack.push((indent, infraflux_spec::join_key(&path, key)));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The key of a `key: value` or `key:` line with a plain key.
+fn plain_key(line: &str) -> Option<&str> {
+    let (key, rest) = line.split_once(':')?;
+    let ok = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
+        && (rest.is_empty() || rest.starts_with(' '));
+    ok.then_some(key)
+}
+
 /// Keys of `values` absent from a non-empty mapping of `defaults` at the same place, with
-/// the key itself and a suggestion; `free` lists the free-form maps (display paths).
+/// the key itself and a suggestion; `free` lists the free-form maps and `documented` the
+/// keys documented in comments (display paths).
 fn unknown_keys(
     values: &Value,
     defaults: &Value,
     path: String,
     free: &[&str],
+    documented: &[&str],
     out: &mut Vec<(String, String, Option<String>)>,
 ) {
     let (Value::Object(v), Value::Object(d)) = (values, defaults) else {
@@ -228,7 +307,8 @@ fn unknown_keys(
     for (k, vv) in v {
         let p = infraflux_spec::join_key(&path, k);
         match d.get(k) {
-            Some(dd) => unknown_keys(vv, dd, p, free, out),
+            Some(dd) => unknown_keys(vv, dd, p, free, documented, out),
+            None if documented.contains(&p.as_str()) => {}
             None => {
                 let hint = infraflux_spec::did_you_mean(k, d.keys().map(String::as_str));
                 out.push((p, k.clone(), hint.map(str::to_string)));
@@ -287,10 +367,36 @@ mod tests {
     }
 
     #[test]
+    fn keys_documented_in_comments_are_known() {
+        let yaml = "loadBalancer:\n  # -- standalone L4LB.\n  # standalone: false\n\n  # -- algorithm\n  # selection e.g. random or maglev\n  # algorithm: random\n  acceleration: disabled\n  l7:\n    # -- backend\n    # backend: x\n    ports: []\n# an example, not documented:\n# example: 1\ntop: 1\n# -- described\n# later: {}\nlist:\n  - a: 1\n";
+        assert_eq!(
+            documented_keys(yaml),
+            [
+                "later",
+                "loadBalancer.algorithm",
+                "loadBalancer.l7.backend",
+                "loadBalancer.standalone"
+            ]
+        );
+        // The Cilium chart's own file documents `loadBalancer.algorithm` that way.
+        let cilium = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/upstream/helm-values/cilium/values.yaml"
+        ))
+        .unwrap();
+        let keys = documented_keys(&cilium);
+        assert!(
+            keys.contains(&"loadBalancer.algorithm".to_string()),
+            "{keys:?}"
+        );
+        assert!(keys.contains(&"loadBalancer.mode".to_string()));
+    }
+
+    #[test]
     fn only_keys_under_non_empty_default_maps_are_checked() {
         let defaults = json!({"hubble": {"relay": {"enabled": false}}, "podLabels": {}, "extra": null,
             "configs": {"params": {"create": true}}});
-        let values = json!({"hubble": {"relay": {"enable": true}}, "podLabels": {"a": "b"}, "extra": {"x": 1}, "hubbel": {},
+        let values = json!({"hubble": {"relay": {"enable": true, "documented": {"x": 1}}}, "podLabels": {"a": "b"}, "extra": {"x": 1}, "hubbel": {},
             "configs": {"params": {"server.insecure": true}, "other.key": 1}});
         let mut out = Vec::new();
         unknown_keys(
@@ -298,6 +404,7 @@ mod tests {
             &defaults,
             String::new(),
             &["configs.params"],
+            &["hubble.relay.documented"],
             &mut out,
         );
         let s = |v: &str| v.to_string();

@@ -683,6 +683,7 @@ impl<S: SchemaSource> Validator<S> {
         let mut chart = helm::Chart {
             schema: None,
             defaults: None,
+            documented: Vec::new(),
             problem: None,
         };
         let schema_path = format!("{dir}/{name}/values.schema.json");
@@ -707,7 +708,10 @@ impl<S: SchemaSource> Validator<S> {
         }
         match self.source.read(&values_path) {
             Ok(Some(text)) => match yaml::load(&text, false) {
-                Ok(v) => chart.defaults = Some(v),
+                Ok(v) => {
+                    chart.defaults = Some(v);
+                    chart.documented = helm::documented_keys(&text);
+                }
                 Err(e) => {
                     chart.problem = broken(format!("{values_path} is not YAML: {}", e.message));
                 }

@@ -1,0 +1,116 @@
+//! Cilium from the model: values the chart accepts (schema and defaults), the Talos
+//! settings, and ServiceMonitors that wait for the monitoring stack's CRDs.
+
+mod common;
+
+use infraflux_render::component::{Component, Source, assemble};
+use infraflux_render::components::cilium;
+use infraflux_render::tree::Tree;
+use infraflux_spec::Platform;
+use serde_json::json;
+use std::path::Path;
+
+fn platform(example: &str) -> Platform {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(example);
+    infraflux_spec::load(&path).unwrap().platform
+}
+
+fn source() -> Source {
+    Source {
+        repo_url: "https://git.example.com/platform.git".into(),
+        revision: "main".into(),
+        path: ".".into(),
+    }
+}
+
+/// A stand-in for the monitoring stack: the provider of the ServiceMonitor CRD.
+fn monitoring_stack() -> Component {
+    let mut c = Component::new("kube-prometheus-stack", "monitoring");
+    c.provides = vec!["monitoring.coreos.com/ServiceMonitor"];
+    c
+}
+
+#[test]
+fn values_follow_the_model_and_the_chart_accepts_them() {
+    for example in ["homelab.yaml", "ha.yaml", "multi-cluster.yaml"] {
+        let p = platform(example);
+        let mut list = vec![cilium::component(&p), monitoring_stack()];
+        list.extend(cilium::monitoring(&p));
+        let mut tree = Tree::default();
+        let graph = assemble(&list, &source(), &mut tree).unwrap();
+        common::assert_clean(&common::validate(&tree));
+        // The ServiceMonitors come after both Cilium and the CRD's provider.
+        if let Some(w) = graph.wave("cilium-monitoring") {
+            assert!(
+                w > graph.wave("cilium").unwrap()
+                    && w > graph.wave("kube-prometheus-stack").unwrap()
+            );
+        }
+        let v = cilium::values(&p);
+        assert_eq!(
+            v["kubeProxyReplacement"],
+            json!(p.spec.cilium.kube_proxy_replacement),
+            "{example}"
+        );
+        assert_eq!(
+            (v["k8sServiceHost"].as_str(), v["k8sServicePort"].as_u64()),
+            (Some("localhost"), Some(7445))
+        );
+        // Cilium's chart renders no ServiceMonitor: the wave-0 CNI needs no later CRD.
+        assert_eq!(v["prometheus"]["serviceMonitor"]["enabled"], false);
+        assert_eq!(v["hubble"]["metrics"]["serviceMonitor"]["enabled"], false);
+        assert_eq!(
+            v["operator"]["prometheus"]["serviceMonitor"]["enabled"],
+            false
+        );
+        // Talos: no cgroup mount of its own, no SYS_MODULE.
+        assert_eq!(
+            v["cgroup"],
+            json!({"autoMount": {"enabled": false}, "hostRoot": "/sys/fs/cgroup"})
+        );
+        let caps = v["securityContext"]["capabilities"]["ciliumAgent"]
+            .as_array()
+            .unwrap();
+        assert!(!caps.contains(&json!("SYS_MODULE")) && caps.contains(&json!("NET_ADMIN")));
+    }
+}
+
+#[test]
+fn the_homelab_turns_on_what_it_asks_for() {
+    let p = platform("homelab.yaml");
+    let v = cilium::values(&p);
+    assert_eq!(
+        v["ipv4NativeRoutingCIDR"],
+        json!(p.spec.network.pod_cidr.to_string())
+    );
+    assert_eq!(v["routingMode"], "native");
+    assert_eq!(
+        v["encryption"],
+        json!({"enabled": true, "type": "wireguard"})
+    );
+    assert_eq!(
+        v["loadBalancer"],
+        json!({"algorithm": "maglev", "acceleration": "disabled"})
+    );
+    assert_eq!(v["bandwidthManager"], json!({"enabled": true, "bbr": true}));
+    assert_eq!(v["hubble"]["relay"]["enabled"], true);
+    assert_eq!(v["hubble"]["ui"]["enabled"], true);
+    assert_eq!(v["ingressController"]["default"], true);
+    assert_eq!(v["gatewayAPI"]["enabled"], true);
+    assert_eq!(v["egressGateway"]["enabled"], true);
+    assert_eq!(v["hostFirewall"]["enabled"], true);
+}
+
+#[test]
+fn without_kube_proxy_replacement_ingress_keeps_node_ports() {
+    let mut p = platform("homelab.yaml");
+    p.spec.cilium.kube_proxy_replacement = false;
+    let v = cilium::values(&p);
+    assert_eq!(v["kubeProxyReplacement"], false);
+    assert_eq!(v["nodePort"]["enabled"], true);
+    p.spec.cilium.ingress_controller.enabled = false;
+    p.spec.cilium.gateway_api = false;
+    assert!(cilium::values(&p).get("nodePort").is_none());
+}

@@ -36,7 +36,11 @@ fn monitoring_stack() -> Component {
 fn values_follow_the_model_and_the_chart_accepts_them() {
     for example in ["homelab.yaml", "ha.yaml", "multi-cluster.yaml"] {
         let p = platform(example);
-        let mut list = vec![cilium::component(&p), monitoring_stack()];
+        let mut list = vec![
+            cilium::component(&p),
+            cilium::config(&p),
+            monitoring_stack(),
+        ];
         list.extend(cilium::monitoring(&p));
         let mut tree = Tree::default();
         let graph = assemble(&list, &source(), &mut tree).unwrap();
@@ -113,4 +117,73 @@ fn without_kube_proxy_replacement_ingress_keeps_node_ports() {
     p.spec.cilium.ingress_controller.enabled = false;
     p.spec.cilium.gateway_api = false;
     assert!(cilium::values(&p).get("nodePort").is_none());
+}
+
+/// The LB pools and BGP peers are the spec's, announced the way the spec says.
+#[test]
+fn load_balancer_pools_and_peers_are_the_specs() {
+    let homelab = platform("homelab.yaml");
+    let c = cilium::config(&homelab);
+    let kinds: Vec<&str> = c
+        .manifests
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["CiliumLoadBalancerIPPool", "CiliumL2AnnouncementPolicy"]
+    );
+    assert_eq!(
+        c.manifests[0]["spec"]["blocks"],
+        json!([{"start": "192.168.10.200", "stop": "192.168.10.220"}])
+    );
+    assert_eq!(cilium::values(&homelab)["l2announcements"]["enabled"], true);
+
+    let ha = platform("ha.yaml");
+    let c = cilium::config(&ha);
+    let kinds: Vec<&str> = c
+        .manifests
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "CiliumLoadBalancerIPPool",
+            "CiliumBGPClusterConfig",
+            "CiliumBGPPeerConfig",
+            "CiliumBGPAdvertisement"
+        ]
+    );
+    let pool = &ha.spec.network.load_balancer.pools[0];
+    assert_eq!(
+        c.manifests[0]["spec"]["blocks"],
+        json!([{"start": pool.start.to_string(), "stop": pool.end.to_string()}])
+    );
+    let bgp = ha.spec.network.bgp.as_ref().unwrap();
+    let instance = &c.manifests[1]["spec"]["bgpInstances"][0];
+    assert_eq!(instance["localASN"], json!(bgp.local_asn));
+    let peers: Vec<(String, u64)> = instance["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["peerAddress"].as_str().unwrap().to_string(),
+                p["peerASN"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, u64)> = bgp
+        .peers
+        .iter()
+        .map(|p| (p.address.to_string(), u64::from(p.asn)))
+        .collect();
+    assert_eq!(peers, expected);
+    // The advertisement is the one the peer config selects.
+    assert_eq!(
+        c.manifests[2]["spec"]["families"][0]["advertisements"]["matchLabels"],
+        c.manifests[3]["metadata"]["labels"]
+    );
+    assert_eq!(cilium::values(&ha)["bgpControlPlane"]["enabled"], true);
 }

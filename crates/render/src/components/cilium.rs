@@ -193,3 +193,92 @@ pub fn monitoring(p: &Platform) -> Option<Component> {
     }
     Some(c)
 }
+
+/// The LoadBalancer IP pool and how its addresses are announced (ARP for `l2`, BGP for
+/// `bgp`): objects of CRDs the Cilium operator registers when it starts, so a component
+/// after Cilium.
+pub fn config(p: &Platform) -> Component {
+    use infraflux_spec::model::LoadBalancerMode;
+    let net = &p.spec.network;
+    let mut c = Component::new("cilium-config", NAMESPACE);
+    c.depends_on = vec!["cilium"];
+    c.uses = vec!["cilium.io/CiliumLoadBalancerIPPool"];
+    let blocks: Vec<Value> = net
+        .load_balancer
+        .pools
+        .iter()
+        .map(|r| json!({"start": r.start.to_string(), "stop": r.end.to_string()}))
+        .collect();
+    if !blocks.is_empty() {
+        c.manifests.push(json!({
+            "apiVersion": "cilium.io/v2",
+            "kind": "CiliumLoadBalancerIPPool",
+            "metadata": {"name": "default"},
+            "spec": {"blocks": blocks},
+        }));
+    }
+    match net.load_balancer.mode {
+        LoadBalancerMode::L2 => {
+            c.uses.push("cilium.io/CiliumL2AnnouncementPolicy");
+            c.manifests.push(json!({
+                "apiVersion": "cilium.io/v2alpha1",
+                "kind": "CiliumL2AnnouncementPolicy",
+                "metadata": {"name": "load-balancer-ips"},
+                "spec": {"loadBalancerIPs": true},
+            }));
+        }
+        LoadBalancerMode::Bgp => {
+            c.uses.extend([
+                "cilium.io/CiliumBGPClusterConfig",
+                "cilium.io/CiliumBGPPeerConfig",
+                "cilium.io/CiliumBGPAdvertisement",
+            ]);
+            if let Some(bgp) = &net.bgp {
+                let peers: Vec<Value> = bgp
+                    .peers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, peer)| {
+                        json!({
+                            "name": format!("peer-{i}"),
+                            "peerASN": peer.asn,
+                            "peerAddress": peer.address.to_string(),
+                            "peerConfigRef": {"name": "default"},
+                        })
+                    })
+                    .collect();
+                c.manifests.push(json!({
+                    "apiVersion": "cilium.io/v2",
+                    "kind": "CiliumBGPClusterConfig",
+                    "metadata": {"name": "default"},
+                    "spec": {"bgpInstances": [{"name": "default", "localASN": bgp.local_asn, "peers": peers}]},
+                }));
+            }
+            c.manifests.push(json!({
+                "apiVersion": "cilium.io/v2",
+                "kind": "CiliumBGPPeerConfig",
+                "metadata": {"name": "default"},
+                "spec": {"families": [{
+                    "afi": "ipv4",
+                    "safi": "unicast",
+                    "advertisements": {"matchLabels": {"advertise": "load-balancer-ips"}},
+                }]},
+            }));
+            c.manifests.push(json!({
+                "apiVersion": "cilium.io/v2",
+                "kind": "CiliumBGPAdvertisement",
+                "metadata": {"name": "load-balancer-ips", "labels": {"advertise": "load-balancer-ips"}},
+                // Every Service's LoadBalancer IP: a selector no Service fails, as Cilium
+                // documents for "all".
+                "spec": {"advertisements": [{
+                    "advertisementType": "Service",
+                    "service": {"addresses": ["LoadBalancerIP"]},
+                    "selector": {"matchExpressions": [
+                        {"key": "infraflux.dev/no-bgp", "operator": "NotIn", "values": ["true"]},
+                    ]},
+                }]},
+            }));
+        }
+    }
+    c
+}

@@ -10,4 +10,7 @@ pub mod component;
 pub mod components;
 pub mod emit;
 pub mod graph;
+mod render;
 pub mod tree;
+
+pub use render::{Rendered, render};

@@ -1,0 +1,86 @@
+//! Longhorn distributed block storage: a privileged namespace (its instance managers
+//! need host access), the default replica count, the backup target, and recurring
+//! snapshot and backup jobs for every volume (the `default` group).
+//!
+//! Talos needs the iscsi-tools and util-linux-tools extensions and a kubelet mount of
+//! `/var/lib/longhorn`; the spec's resolution adds both to the machine configs when
+//! Longhorn is on (tested across files).
+
+use infraflux_spec::Platform;
+use serde_json::{Value, json};
+
+use crate::charts;
+use crate::component::Component;
+
+/// Longhorn's namespace.
+pub const NAMESPACE: &str = "longhorn-system";
+
+/// The chart's values.
+pub fn values(p: &Platform) -> Value {
+    let l = &p.spec.components.longhorn;
+    let mut v = json!({
+        "defaultSettings": {"defaultReplicaCount": l.replicas},
+        "persistence": {"defaultClass": true, "defaultClassReplicaCount": l.replicas},
+    });
+    if let Some(target) = &l.backup_target {
+        v["defaultBackupStore"] = json!({"backupTarget": target});
+    }
+    v
+}
+
+/// The component; None when Longhorn is off.
+pub fn component(p: &Platform) -> Option<Component> {
+    let l = &p.spec.components.longhorn;
+    if !l.enabled {
+        return None;
+    }
+    let mut c = Component::new("longhorn", NAMESPACE);
+    c.depends_on = vec!["cilium"];
+    c.provides = vec![
+        "longhorn.io/RecurringJob",
+        "longhorn.io/Volume",
+        "longhorn.io/BackupTarget",
+        "longhorn.io/Setting",
+    ];
+    c.chart = Some((charts::LONGHORN, values(p)));
+    c.manifests.push(json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": NAMESPACE, "labels": {
+            "pod-security.kubernetes.io/enforce": "privileged",
+            "pod-security.kubernetes.io/audit": "privileged",
+            "pod-security.kubernetes.io/warn": "privileged",
+        }},
+    }));
+    // Instance managers, CSI and the manager talk among themselves and to the nodes; the
+    // API server calls its webhooks; Prometheus scrapes it; backups go out to the target.
+    c.uses = vec!["cilium.io/CiliumNetworkPolicy"];
+    c.manifests.push(super::isolate(
+        NAMESPACE,
+        vec![
+            json!({"fromEntities": ["host", "remote-node", "kube-apiserver"]}),
+            json!({"fromEndpoints": [{"matchLabels": {"k8s:io.kubernetes.pod.namespace": "monitoring"}}]}),
+        ],
+        vec![
+            json!({"toEntities": ["host", "remote-node", "kube-apiserver"]}),
+            json!({"toEntities": ["world"]}),
+        ],
+    ));
+    let job = |name: &str, task: &str, cron: &str, retain: u32| {
+        json!({
+            "apiVersion": "longhorn.io/v1beta2",
+            "kind": "RecurringJob",
+            "metadata": {"name": name, "namespace": NAMESPACE},
+            "spec": {"name": name, "task": task, "cron": cron, "retain": retain, "concurrency": 1, "groups": ["default"]},
+        })
+    };
+    let mut jobs = vec![job("snapshot-hourly", "snapshot", "0 * * * *", 24)];
+    if l.backup_target.is_some() {
+        jobs.push(job("backup-daily", "backup", "0 3 * * *", 14));
+    }
+    // The RecurringJob CRD comes with the chart in the same sync: let the dry run pass
+    // before it exists, as the chart's CRDs are applied first within the Application.
+    c.sync_options.push("SkipDryRunOnMissingResource=true");
+    c.manifests.extend(jobs);
+    Some(c)
+}

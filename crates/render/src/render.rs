@@ -1,0 +1,29 @@
+//! From the model to the tree.
+
+use infraflux_spec::Platform;
+
+use crate::component::{Source, assemble};
+use crate::components;
+use crate::graph::{Graph, GraphError};
+use crate::tree::Tree;
+
+/// A rendered platform: the tree and the graph its waves came from.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The files.
+    pub tree: Tree,
+    /// The components' graph.
+    pub graph: Graph,
+}
+
+/// Renders the platform.
+pub fn render(p: &Platform) -> Result<Rendered, GraphError> {
+    let source = Source {
+        repo_url: p.spec.git.repo_url.clone(),
+        revision: p.spec.git.revision.clone(),
+        path: p.spec.git.path.clone(),
+    };
+    let mut tree = Tree::default();
+    let graph = assemble(&components::all(p), &source, &mut tree)?;
+    Ok(Rendered { tree, graph })
+}

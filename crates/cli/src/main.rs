@@ -45,6 +45,8 @@ enum Command {
     Talos(commands::talos::Args),
     Secrets(commands::secrets::Args),
     Validate(commands::validate::Args),
+    Render(commands::render::Args),
+    Graph(commands::render::GraphArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +58,8 @@ fn main() -> ExitCode {
         Command::Talos(args) => commands::talos::exec(args),
         Command::Secrets(args) => commands::secrets::exec(args),
         Command::Validate(args) => commands::validate::exec(args),
+        Command::Render(args) => commands::render::exec(args),
+        Command::Graph(args) => commands::render::graph(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

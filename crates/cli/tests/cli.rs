@@ -1049,3 +1049,139 @@ fn validate_explains_rules_stops_on_request_and_reports_unreadable_files() {
             "2.yaml:4:13: ConfigMap b is invalid",
         ));
 }
+
+/// `render` writes the tree, leaves foreign files alone, removes stale owned files, gives
+/// the same bytes every time, and `--check` guards drift with a diff.
+#[test]
+fn render_writes_checks_and_owns_only_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rendered");
+    let spec = root().join("examples/homelab.yaml");
+    let render = || {
+        let mut cmd = infraflux();
+        cmd.arg("render").arg(&spec).arg("-o").arg(&out);
+        cmd
+    };
+    stdout(&mut render(), 0);
+    let snapshot = |d: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut files = Vec::new();
+        let mut stack = vec![d.to_path_buf()];
+        while let Some(p) = stack.pop() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                let e = e.unwrap().path();
+                if e.is_dir() {
+                    stack.push(e);
+                } else {
+                    files.push((
+                        e.strip_prefix(d).unwrap().display().to_string(),
+                        std::fs::read(&e).unwrap(),
+                    ));
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let first = snapshot(&out);
+    assert!(first.iter().any(|(p, _)| p == "apps/root.yaml"));
+    assert!(first.iter().any(|(p, _)| p == ".infraflux/owned"));
+    // Foreign and stale files; a hand edit.
+    std::fs::write(out.join("README.md"), "mine\n").unwrap();
+    std::fs::write(out.join("apps/stale.yaml"), "---\n{}\n").unwrap();
+    let owned = std::fs::read_to_string(out.join(".infraflux/owned")).unwrap();
+    std::fs::write(
+        out.join(".infraflux/owned"),
+        format!("{owned}apps/stale.yaml\n"),
+    )
+    .unwrap();
+    let cilium = std::fs::read_to_string(out.join("apps/cilium.yaml")).unwrap();
+    std::fs::write(
+        out.join("apps/cilium.yaml"),
+        cilium.replace("maglev", "random"),
+    )
+    .unwrap();
+
+    let check = infraflux()
+        .arg("render")
+        .arg(&spec)
+        .arg("-o")
+        .arg(&out)
+        .arg("--check")
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let check = String::from_utf8(check).unwrap();
+    assert!(
+        check.contains("-            algorithm: random\n+            algorithm: maglev"),
+        "{check}"
+    );
+    assert!(
+        check.contains("0 to create, 2 to update, 1 to remove"),
+        "{check}"
+    );
+
+    stdout(&mut render(), 0);
+    assert_eq!(
+        std::fs::read_to_string(out.join("README.md")).unwrap(),
+        "mine\n"
+    );
+    assert!(!out.join("apps/stale.yaml").exists());
+    let mut second = snapshot(&out);
+    second.retain(|(p, _)| p != "README.md");
+    assert_eq!(first, second, "rendering again gives the same bytes");
+    let up_to_date = stdout(
+        infraflux()
+            .arg("render")
+            .arg(&spec)
+            .arg("-o")
+            .arg(&out)
+            .arg("--check"),
+        0,
+    );
+    assert!(
+        String::from_utf8(up_to_date)
+            .unwrap()
+            .contains("up to date")
+    );
+
+    let json: Value = serde_json::from_slice(&stdout(
+        infraflux()
+            .arg("render")
+            .arg(&spec)
+            .arg("-o")
+            .arg(&out)
+            .args(["--check", "--output", "json"]),
+        0,
+    ))
+    .unwrap();
+    let root_app = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "apps/root.yaml")
+        .unwrap();
+    assert_eq!(root_app["documents"][0]["kind"], "Application");
+}
+
+#[test]
+fn graph_prints_the_waves() {
+    let spec = root().join("examples/homelab.yaml");
+    let mermaid = String::from_utf8(stdout(infraflux().arg("graph").arg(&spec), 0)).unwrap();
+    assert!(mermaid.starts_with("flowchart LR\n"), "{mermaid}");
+    assert!(
+        mermaid.contains("subgraph wave0[\"wave 0\"]\n    cilium[\"cilium\"]\n  end"),
+        "{mermaid}"
+    );
+    assert!(mermaid.contains("  kube_prometheus_stack --> cilium_monitoring\n"));
+    let dot = String::from_utf8(stdout(
+        infraflux()
+            .arg("graph")
+            .arg(&spec)
+            .args(["--format", "dot"]),
+        0,
+    ))
+    .unwrap();
+    assert!(dot.starts_with("digraph platform {"), "{dot}");
+}

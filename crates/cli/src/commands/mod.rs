@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod init;
+pub mod render;
 pub mod schema;
 pub mod secrets;
 pub mod talos;

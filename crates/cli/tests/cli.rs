@@ -1185,3 +1185,17 @@ fn graph_prints_the_waves() {
     .unwrap();
     assert!(dot.starts_with("digraph platform {"), "{dot}");
 }
+
+/// The Mermaid pictures in the README and docs/layout.md are `infraflux graph`'s output.
+#[test]
+fn the_documented_graph_is_the_current_one() {
+    let spec = root().join("examples/homelab.yaml");
+    let mermaid = String::from_utf8(stdout(infraflux().arg("graph").arg(&spec), 0)).unwrap();
+    for doc in ["README.md", "docs/layout.md"] {
+        let text = std::fs::read_to_string(root().join(doc)).unwrap();
+        assert!(
+            text.contains(&format!("```mermaid\n{mermaid}```")),
+            "{doc} shows an outdated graph; replace its Mermaid block with `infraflux graph examples/homelab.yaml`:\n{mermaid}"
+        );
+    }
+}

@@ -100,12 +100,15 @@ pub fn assemble(
             application(c, wave, source),
         );
         for m in &c.manifests {
+            // Flat: the Application reads its directory without recursion. Objects of other
+            // namespaces carry theirs in the name.
             let kind = m["kind"].as_str().unwrap_or("object").to_ascii_lowercase();
             let name = m["metadata"]["name"].as_str().unwrap_or("unnamed");
-            tree.add(
-                format!("components/{}/{kind}-{name}.yaml", c.name),
-                m.clone(),
-            );
+            let file = match m["metadata"]["namespace"].as_str() {
+                Some(ns) if ns != c.namespace => format!("{kind}-{ns}-{name}.yaml"),
+                _ => format!("{kind}-{name}.yaml"),
+            };
+            tree.add(format!("components/{}/{file}", c.name), m.clone());
         }
     }
     tree.add(

@@ -10,6 +10,7 @@ pub mod argocd;
 pub mod cilium;
 pub mod longhorn;
 pub mod monitoring;
+pub mod tenancy;
 
 /// Every component the platform has, in no particular order (the graph orders them).
 pub fn all(p: &Platform) -> Vec<Component> {
@@ -21,6 +22,7 @@ pub fn all(p: &Platform) -> Vec<Component> {
     list.extend(longhorn::component(p));
     list.extend(monitoring::component(p));
     list.extend(cilium::monitoring(p));
+    list.push(tenancy::component(p));
     list
 }
 

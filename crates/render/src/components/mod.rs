@@ -11,6 +11,7 @@ pub mod cilium;
 pub mod longhorn;
 pub mod monitoring;
 pub mod tenancy;
+pub mod tetragon;
 
 /// Every component the platform has, in no particular order (the graph orders them).
 pub fn all(p: &Platform) -> Vec<Component> {
@@ -23,6 +24,7 @@ pub fn all(p: &Platform) -> Vec<Component> {
     list.extend(monitoring::component(p));
     list.extend(cilium::monitoring(p));
     list.push(tenancy::component(p));
+    list.extend(tetragon::components(p));
     list
 }
 

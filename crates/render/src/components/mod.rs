@@ -7,6 +7,7 @@ use infraflux_spec::Platform;
 use crate::component::Component;
 
 pub mod argocd;
+pub mod certmanager;
 pub mod cilium;
 pub mod longhorn;
 pub mod monitoring;
@@ -20,6 +21,7 @@ pub fn all(p: &Platform) -> Vec<Component> {
         cilium::component(p),
         cilium::config(p),
     ];
+    list.extend(certmanager::components(p));
     list.extend(longhorn::component(p));
     list.extend(monitoring::component(p));
     list.extend(cilium::monitoring(p));

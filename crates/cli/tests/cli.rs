@@ -1171,7 +1171,7 @@ fn graph_prints_the_waves() {
     let mermaid = String::from_utf8(stdout(infraflux().arg("graph").arg(&spec), 0)).unwrap();
     assert!(mermaid.starts_with("flowchart LR\n"), "{mermaid}");
     assert!(
-        mermaid.contains("subgraph wave0[\"wave 0\"]\n    cilium[\"cilium\"]\n  end"),
+        mermaid.contains("subgraph wave0[\"wave 0\"]\n    gateway_api_crds[\"gateway-api-crds\"]\n  end\n  subgraph wave1[\"wave 1\"]\n    cilium[\"cilium\"]\n  end"),
         "{mermaid}"
     );
     assert!(mermaid.contains("  kube_prometheus_stack --> cilium_monitoring\n"));

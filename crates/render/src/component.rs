@@ -24,6 +24,8 @@ pub struct Component {
     pub uses: Vec<&'static str>,
     /// Its chart and the values given to it.
     pub chart: Option<(Chart, Value)>,
+    /// A directory of another Git repository to sync as is (upstream's CRD manifests).
+    pub remote: Option<Remote>,
     /// Extra manifests, written under `components/<name>/`.
     pub manifests: Vec<Value>,
     /// Sync options beyond the defaults (`CreateNamespace=true`, `ServerSideApply=true`).
@@ -40,10 +42,22 @@ impl Component {
             provides: Vec::new(),
             uses: Vec::new(),
             chart: None,
+            remote: None,
             manifests: Vec::new(),
             sync_options: Vec::new(),
         }
     }
+}
+
+/// A directory of another Git repository, pinned to a tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remote {
+    /// The clone URL.
+    pub repo_url: &'static str,
+    /// The directory.
+    pub path: &'static str,
+    /// The tag.
+    pub revision: &'static str,
 }
 
 /// Where the platform's Git repository is, as Argo CD reads it.
@@ -140,6 +154,9 @@ fn application(c: &Component, wave: u32, source: &Source) -> Value {
             "helm": {"releaseName": c.name, "valuesObject": values},
         }));
     }
+    if let Some(r) = &c.remote {
+        sources.push(json!({"repoURL": r.repo_url, "targetRevision": r.revision, "path": r.path}));
+    }
     if !c.manifests.is_empty() {
         sources.push(json!({
             "repoURL": source.repo_url,
@@ -172,6 +189,9 @@ fn project(components: &[Component], source: &Source) -> Value {
     for c in components {
         if let Some((chart, _)) = &c.chart {
             repos.push(chart.repo);
+        }
+        if let Some(r) = &c.remote {
+            repos.push(r.repo_url);
         }
         namespaces.push(c.namespace);
         namespaces.extend(

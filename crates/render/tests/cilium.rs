@@ -41,6 +41,7 @@ fn values_follow_the_model_and_the_chart_accepts_them() {
             cilium::config(&p),
             monitoring_stack(),
         ];
+        list.extend(cilium::gateway_api_crds(&p));
         list.extend(cilium::monitoring(&p));
         let mut tree = Tree::default();
         let graph = assemble(&list, &source(), &mut tree).unwrap();
@@ -186,4 +187,23 @@ fn load_balancer_pools_and_peers_are_the_specs() {
         c.manifests[3]["metadata"]["labels"]
     );
     assert_eq!(cilium::values(&ha)["bgpControlPlane"]["enabled"], true);
+}
+
+/// With Gateway API on, its CRDs (upstream's release, synced as is) come before Cilium.
+#[test]
+fn gateway_api_crds_come_before_cilium() {
+    let p = platform("homelab.yaml");
+    assert!(p.spec.cilium.gateway_api);
+    let rendered = infraflux_render::render(&p).unwrap();
+    assert!(rendered.graph.wave("cilium") > rendered.graph.wave("gateway-api-crds"));
+    let app = &rendered.tree.files()["apps/gateway-api-crds.yaml"].documents[0];
+    assert_eq!(
+        app["spec"]["sources"],
+        json!([{"repoURL": "https://github.com/kubernetes-sigs/gateway-api.git", "targetRevision": "v1.3.0", "path": "config/crd/standard"}])
+    );
+    let mut off = p.clone();
+    off.spec.cilium.gateway_api = false;
+    let rendered = infraflux_render::render(&off).unwrap();
+    assert_eq!(rendered.graph.wave("gateway-api-crds"), None);
+    assert_eq!(rendered.graph.wave("cilium"), Some(0));
 }

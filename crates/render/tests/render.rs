@@ -76,3 +76,20 @@ fn yamllint_passes_the_rendered_trees() {
         );
     }
 }
+
+/// Waves only order an app of apps when Argo CD assesses Applications' health: the Argo CD
+/// values carry the health check that makes it wait for each wave.
+#[test]
+fn argo_cd_waits_for_each_wave() {
+    let (_, p) = examples().remove(0);
+    let rendered = infraflux_render::render(&p).unwrap();
+    let app = &rendered.tree.files()["apps/argo-cd.yaml"].documents[0];
+    let check = app["spec"]["sources"][0]["helm"]["valuesObject"]["configs"]["cm"]
+        ["resource.customizations.health.argoproj.io_Application"]
+        .as_str()
+        .unwrap();
+    assert!(
+        check.contains("hs.status = obj.status.health.status"),
+        "{check}"
+    );
+}

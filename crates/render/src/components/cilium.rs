@@ -123,9 +123,38 @@ pub fn values(p: &Platform) -> Value {
     v
 }
 
+/// The Gateway API release Cilium 1.18 implements (standard channel), whose CRDs must
+/// exist before Cilium starts with Gateway API on.
+pub const GATEWAY_API: crate::component::Remote = crate::component::Remote {
+    repo_url: "https://github.com/kubernetes-sigs/gateway-api.git",
+    path: "config/crd/standard",
+    revision: "v1.3.0",
+};
+
+/// The Gateway API CRDs, synced from the upstream release; None when Gateway API is off.
+pub fn gateway_api_crds(p: &Platform) -> Option<Component> {
+    if !p.spec.cilium.gateway_api {
+        return None;
+    }
+    let mut c = Component::new("gateway-api-crds", NAMESPACE);
+    c.provides = vec![
+        "gateway.networking.k8s.io/GatewayClass",
+        "gateway.networking.k8s.io/Gateway",
+        "gateway.networking.k8s.io/HTTPRoute",
+        "gateway.networking.k8s.io/GRPCRoute",
+        "gateway.networking.k8s.io/ReferenceGrant",
+    ];
+    c.remote = Some(GATEWAY_API);
+    Some(c)
+}
+
 /// The Cilium component.
 pub fn component(p: &Platform) -> Component {
     let mut c = Component::new("cilium", NAMESPACE);
+    if p.spec.cilium.gateway_api {
+        // Cilium's operator sets Gateway API up only when the CRDs are there at start.
+        c.depends_on.push("gateway-api-crds");
+    }
     c.provides = vec![
         "cilium.io/CiliumNetworkPolicy",
         "cilium.io/CiliumClusterwideNetworkPolicy",

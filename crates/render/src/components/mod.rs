@@ -21,6 +21,7 @@ pub fn all(p: &Platform) -> Vec<Component> {
         cilium::component(p),
         cilium::config(p),
     ];
+    list.extend(cilium::gateway_api_crds(p));
     list.extend(certmanager::components(p));
     list.extend(longhorn::component(p));
     list.extend(monitoring::component(p));

@@ -120,16 +120,19 @@ fn without_kube_proxy_replacement_ingress_keeps_node_ports() {
     assert!(cilium::values(&p).get("nodePort").is_none());
 }
 
+fn kinds_of(c: &Component) -> Vec<&str> {
+    c.manifests
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect()
+}
+
 /// The LB pools and BGP peers are the spec's, announced the way the spec says.
 #[test]
 fn load_balancer_pools_and_peers_are_the_specs() {
     let homelab = platform("homelab.yaml");
     let c = cilium::config(&homelab);
-    let kinds: Vec<&str> = c
-        .manifests
-        .iter()
-        .map(|m| m["kind"].as_str().unwrap())
-        .collect();
+    let kinds = kinds_of(&c);
     assert_eq!(
         kinds,
         ["CiliumLoadBalancerIPPool", "CiliumL2AnnouncementPolicy"]
@@ -142,11 +145,7 @@ fn load_balancer_pools_and_peers_are_the_specs() {
 
     let ha = platform("ha.yaml");
     let c = cilium::config(&ha);
-    let kinds: Vec<&str> = c
-        .manifests
-        .iter()
-        .map(|m| m["kind"].as_str().unwrap())
-        .collect();
+    let kinds = kinds_of(&c);
     assert_eq!(
         kinds,
         [

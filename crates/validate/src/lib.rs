@@ -38,6 +38,20 @@ pub trait SchemaSource: Sync {
     fn read(&self, path: &str) -> Result<Option<String>, String>;
 }
 
+/// Schemas read from the file system (a location's paths are file paths).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Files;
+
+impl SchemaSource for Files {
+    fn read(&self, path: &str) -> Result<Option<String>, String> {
+        match std::fs::read_to_string(path) {
+            Ok(t) => Ok(Some(t)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("cannot read {path}: {e}")),
+        }
+    }
+}
+
 /// What to validate against and how.
 #[derive(Debug, Clone)]
 pub struct Options {

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use infraflux_validate::{
-    DocResult, Finding, Input, Options, Policy, RULES, Rule, SchemaSource, Severity, Status,
-    Validator, rule_by_id, schemas,
+    DocResult, Files, Finding, Input, Options, Policy, RULES, Rule, Severity, Status, Validator,
+    rule_by_id, schemas,
 };
 
 use crate::exit;
@@ -189,18 +189,6 @@ fn repo_root(config_base: Option<&Path>) -> Result<PathBuf> {
         .find(|d| d.join(".git").exists())
         .unwrap_or(&cwd)
         .to_path_buf())
-}
-
-struct Files;
-
-impl SchemaSource for Files {
-    fn read(&self, path: &str) -> Result<Option<String>, String> {
-        match std::fs::read_to_string(path) {
-            Ok(t) => Ok(Some(t)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("cannot read {path}: {e}")),
-        }
-    }
 }
 
 /// Manifest files under `path`, sorted; hidden files and directories (`.git`,

@@ -4,25 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use infraflux_render::tree::{OWNED, Tree};
-use infraflux_validate::{
-    DocResult, Input, Options, Policy, SchemaSource, Status, Validator, schemas,
-};
+use infraflux_validate::{DocResult, Files, Input, Options, Policy, Status, Validator, schemas};
 
 /// `../shared/upstream`.
 pub fn upstream() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/upstream")
-}
-
-struct Files;
-
-impl SchemaSource for Files {
-    fn read(&self, path: &str) -> Result<Option<String>, String> {
-        match std::fs::read_to_string(path) {
-            Ok(t) => Ok(Some(t)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{path}: {e}")),
-        }
-    }
 }
 
 /// Every document of the tree, validated strictly against Kubernetes v1.33 (standalone

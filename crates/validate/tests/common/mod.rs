@@ -2,24 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use infraflux_validate::{SchemaSource, schemas};
+pub use infraflux_validate::Files;
+use infraflux_validate::schemas;
 
 /// `../shared/upstream`.
 pub fn upstream() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/upstream")
-}
-
-/// Schemas read from the file system.
-pub struct Files;
-
-impl SchemaSource for Files {
-    fn read(&self, path: &str) -> Result<Option<String>, String> {
-        match std::fs::read_to_string(path) {
-            Ok(t) => Ok(Some(t)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{path}: {e}")),
-        }
-    }
 }
 
 /// The upstream schema locations: the standalone-strict Kubernetes v1.33.0 schemas (through

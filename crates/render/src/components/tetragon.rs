@@ -95,36 +95,29 @@ fn policy(kind: TetragonPolicy) -> Value {
         // goes through: permission checks, memory maps and truncation.
         TetragonPolicy::SensitiveFiles => {
             let prefix = json!({"index": 0, "operator": "Prefix", "values": SENSITIVE});
+            // An LSM hook whose first argument names the file, reported with its verdict.
+            let hook = |call: &str, args: &[&str]| {
+                let args: Vec<Value> = args
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| json!({"index": i, "type": t}))
+                    .collect();
+                json!({
+                    "call": call,
+                    "syscall": false,
+                    "return": true,
+                    "args": args,
+                    "returnArg": {"index": 0, "type": "int"},
+                    "returnArgAction": "Post",
+                    "selectors": [{"matchArgs": [prefix]}],
+                })
+            };
             tracing_policy(
                 "sensitive-files",
                 json!([
-                    {
-                        "call": "security_file_permission",
-                        "syscall": false,
-                        "return": true,
-                        "args": [{"index": 0, "type": "file"}, {"index": 1, "type": "int"}],
-                        "returnArg": {"index": 0, "type": "int"},
-                        "returnArgAction": "Post",
-                        "selectors": [{"matchArgs": [prefix]}],
-                    },
-                    {
-                        "call": "security_mmap_file",
-                        "syscall": false,
-                        "return": true,
-                        "args": [{"index": 0, "type": "file"}, {"index": 1, "type": "uint32"}, {"index": 2, "type": "nop"}],
-                        "returnArg": {"index": 0, "type": "int"},
-                        "returnArgAction": "Post",
-                        "selectors": [{"matchArgs": [prefix]}],
-                    },
-                    {
-                        "call": "security_path_truncate",
-                        "syscall": false,
-                        "return": true,
-                        "args": [{"index": 0, "type": "path"}],
-                        "returnArg": {"index": 0, "type": "int"},
-                        "returnArgAction": "Post",
-                        "selectors": [{"matchArgs": [prefix]}],
-                    },
+                    hook("security_file_permission", &["file", "int"]),
+                    hook("security_mmap_file", &["file", "uint32", "nop"]),
+                    hook("security_path_truncate", &["path"]),
                 ]),
             )
         }

@@ -9,6 +9,7 @@ use crate::component::Component;
 pub mod argocd;
 pub mod certmanager;
 pub mod cilium;
+pub mod externaldns;
 pub mod longhorn;
 pub mod monitoring;
 pub mod tenancy;
@@ -23,6 +24,7 @@ pub fn all(p: &Platform) -> Vec<Component> {
     ];
     list.extend(cilium::gateway_api_crds(p));
     list.extend(certmanager::components(p));
+    list.extend(externaldns::component(p));
     list.extend(longhorn::component(p));
     list.extend(monitoring::component(p));
     list.extend(cilium::monitoring(p));

@@ -10,6 +10,7 @@ pub mod argocd;
 pub mod certmanager;
 pub mod cilium;
 pub mod externaldns;
+pub mod gateway;
 pub mod longhorn;
 pub mod monitoring;
 pub mod tenancy;
@@ -25,6 +26,7 @@ pub fn all(p: &Platform) -> Vec<Component> {
     list.extend(cilium::gateway_api_crds(p));
     list.extend(certmanager::components(p));
     list.extend(externaldns::component(p));
+    list.extend(gateway::component(p));
     list.extend(longhorn::component(p));
     list.extend(monitoring::component(p));
     list.extend(cilium::monitoring(p));

@@ -13,6 +13,7 @@ pub mod externaldns;
 pub mod gateway;
 pub mod longhorn;
 pub mod monitoring;
+pub mod observability;
 pub mod tenancy;
 pub mod tetragon;
 
@@ -29,6 +30,7 @@ pub fn all(p: &Platform) -> Vec<Component> {
     list.extend(gateway::component(p));
     list.extend(longhorn::component(p));
     list.extend(monitoring::component(p));
+    list.extend(observability::component(p));
     list.extend(cilium::monitoring(p));
     list.push(tenancy::component(p));
     list.extend(tetragon::components(p));

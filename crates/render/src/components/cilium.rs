@@ -24,8 +24,8 @@ pub const NAMESPACE: &str = "kube-system";
 /// KubePrism, Talos's local load balancer for the Kubernetes API on every node: Cilium
 /// reaches the API server through it, also before kube-proxy (or Cilium) runs.
 pub const KUBEPRISM_HOST: &str = "localhost";
-/// KubePrism's port (Talos's default, which the machine configs keep).
-pub const KUBEPRISM_PORT: u16 = 7445;
+/// KubePrism's port: the one the Talos machine configs enable.
+pub const KUBEPRISM_PORT: u16 = infraflux_talos::machineconfig::KUBEPRISM_PORT;
 
 /// The capabilities the agent keeps on Talos: Cilium's defaults without `SYS_MODULE`
 /// (Talos does not let workloads load kernel modules), as Talos documents.

@@ -9,6 +9,7 @@ use crate::component::Component;
 pub mod argocd;
 pub mod certmanager;
 pub mod cilium;
+pub mod etcdbackup;
 pub mod externaldns;
 pub mod gateway;
 pub mod longhorn;
@@ -26,6 +27,7 @@ pub fn all(p: &Platform) -> Vec<Component> {
     ];
     list.extend(cilium::gateway_api_crds(p));
     list.extend(certmanager::components(p));
+    list.extend(etcdbackup::component(p));
     list.extend(externaldns::component(p));
     list.extend(gateway::component(p));
     list.extend(longhorn::component(p));

@@ -11,6 +11,7 @@ pub mod certmanager;
 pub mod cilium;
 pub mod etcdbackup;
 pub mod externaldns;
+pub mod externalsecrets;
 pub mod gateway;
 pub mod longhorn;
 pub mod monitoring;
@@ -29,6 +30,7 @@ pub fn all(p: &Platform) -> Vec<Component> {
     list.extend(certmanager::components(p));
     list.extend(etcdbackup::component(p));
     list.extend(externaldns::component(p));
+    list.extend(externalsecrets::components(p));
     list.extend(gateway::component(p));
     list.extend(longhorn::component(p));
     list.extend(monitoring::component(p));

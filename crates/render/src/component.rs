@@ -3,6 +3,8 @@
 //! one of these from the model; the Argo CD Applications and their sync waves come from
 //! the list of them.
 
+use std::borrow::Cow;
+
 use serde_json::{Value, json};
 
 use crate::charts::Chart;
@@ -13,7 +15,7 @@ use crate::tree::Tree;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Component {
     /// Its name: the Application's name and its manifests' directory.
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     /// The namespace it installs into.
     pub namespace: &'static str,
     /// Components that must be there first.
@@ -34,9 +36,9 @@ pub struct Component {
 
 impl Component {
     /// A component with nothing yet.
-    pub fn new(name: &'static str, namespace: &'static str) -> Self {
+    pub fn new(name: impl Into<Cow<'static, str>>, namespace: &'static str) -> Self {
         Component {
-            name,
+            name: name.into(),
             namespace,
             depends_on: Vec::new(),
             provides: Vec::new(),
@@ -100,7 +102,7 @@ pub fn assemble(
     let nodes: Vec<Node> = components
         .iter()
         .map(|c| Node {
-            name: c.name.into(),
+            name: c.name.to_string(),
             depends_on: c.depends_on.iter().map(|d| d.to_string()).collect(),
             provides: c.provides.iter().map(|d| d.to_string()).collect(),
             uses: c.uses.iter().map(|d| d.to_string()).collect(),
@@ -108,7 +110,9 @@ pub fn assemble(
         .collect();
     let graph = Graph::new(&nodes)?;
     for c in components {
-        let wave = graph.wave(c.name).expect("every component is in the graph");
+        let wave = graph
+            .wave(&c.name)
+            .expect("every component is in the graph");
         tree.add(
             format!("{APPS_DIR}/{}.yaml", c.name),
             application(c, wave, source),
@@ -151,7 +155,11 @@ fn application(c: &Component, wave: u32, source: &Source) -> Value {
             "repoURL": chart.repo,
             "chart": chart.name,
             "targetRevision": chart.version,
-            "helm": {"releaseName": c.name, "valuesObject": values},
+            "helm": if values.is_null() {
+                json!({"releaseName": c.name})
+            } else {
+                json!({"releaseName": c.name, "valuesObject": values})
+            },
         }));
     }
     if let Some(r) = &c.remote {

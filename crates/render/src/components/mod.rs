@@ -7,6 +7,7 @@ use infraflux_spec::Platform;
 use crate::component::Component;
 
 pub mod argocd;
+pub mod capi;
 pub mod certmanager;
 pub mod cilium;
 pub mod etcdbackup;
@@ -28,6 +29,7 @@ pub fn all(p: &Platform) -> Vec<Component> {
     ];
     list.extend(cilium::gateway_api_crds(p));
     list.extend(certmanager::components(p));
+    list.extend(capi::components(p));
     list.extend(etcdbackup::component(p));
     list.extend(externaldns::component(p));
     list.extend(externalsecrets::components(p));

@@ -53,6 +53,31 @@ pub fn replace_file(path: &Path, content: &[u8], private: bool) -> Result<()> {
     Ok(())
 }
 
+/// Writes `path` atomically (a temporary file renamed into place, mode 0644) without
+/// syncing it to disk first: for files that can be produced again, like the rendered tree,
+/// where a sync per file would cost more than all the rest (git does not sync either).
+pub fn replace_regenerable_file(path: &Path, content: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".infraflux-")
+        .tempfile_in(dir)?;
+    tmp.write_all(content)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
 /// Creates `dir` and its missing parents, mode 0700 on Unix (for key material).
 pub fn create_private_dir(dir: &Path) -> Result<()> {
     let mut builder = std::fs::DirBuilder::new();

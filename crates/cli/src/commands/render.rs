@@ -78,6 +78,9 @@ pub fn exec(args: Args) -> Result<u8> {
             p => base.join(p),
         }
     });
+    // Absolute once: relative paths make every temporary file ask for the working directory.
+    let shown = out.clone();
+    let out = std::path::absolute(&out)?;
     let rendered = infraflux_render::render(&platform)?;
     if let Some((path, _)) = rendered.tree.files().iter().find(|(_, f)| f.secret) {
         // Never written in plain text; encryption of rendered secrets comes with them.
@@ -90,14 +93,14 @@ pub fn exec(args: Args) -> Result<u8> {
 
     if args.check {
         if c.is_empty() {
-            summary(&args, &out, &texts, "up to date");
+            summary(&args, &shown, &texts, "up to date");
             return Ok(exit::OK);
         }
         for path in c.created.iter().chain(&c.updated).chain(&c.removed) {
             let old = read(path).unwrap_or_default();
             let new = texts.get(path).cloned().unwrap_or_default();
             let diff = similar::TextDiff::from_lines(&old, &new);
-            let name = out.join(path).display().to_string();
+            let name = shown.join(path).display().to_string();
             eprint!(
                 "{}",
                 diff.unified_diff()
@@ -107,7 +110,7 @@ pub fn exec(args: Args) -> Result<u8> {
         }
         eprintln!(
             "{}: the tree differs from the spec: {} to create, {} to update, {} to remove; run `infraflux render` to write it",
-            out.display(),
+            shown.display(),
             c.created.len(),
             c.updated.len(),
             c.removed.len()
@@ -115,27 +118,29 @@ pub fn exec(args: Args) -> Result<u8> {
         return Ok(exit::FINDINGS);
     }
 
+    // Atomic (temporary file, then rename) but not synced file by file: the tree can be
+    // rendered again, and a sync per file cost more than everything else.
     for path in c.created.iter().chain(&c.updated) {
         if path == OWNED {
             continue;
         }
-        files::replace_file(&out.join(path), texts[path].as_bytes(), false)
-            .with_context(|| format!("writing the tree into {}", out.display()))?;
+        files::replace_regenerable_file(&out.join(path), texts[path].as_bytes())
+            .with_context(|| format!("writing the tree into {}", shown.display()))?;
     }
     for path in &c.removed {
         std::fs::remove_file(out.join(path))
-            .with_context(|| format!("removing {}", out.join(path).display()))?;
+            .with_context(|| format!("removing {}", shown.join(path).display()))?;
     }
     // The manifest last: an interrupted run leaves the old one, which still lists every
     // file render may have written, so the next run cleans up.
-    files::replace_file(&out.join(OWNED), texts[OWNED].as_bytes(), false)?;
+    files::replace_regenerable_file(&out.join(OWNED), texts[OWNED].as_bytes())?;
     let what = format!(
         "{} created, {} updated, {} removed",
         c.created.iter().filter(|p| *p != OWNED).count(),
         c.updated.iter().filter(|p| *p != OWNED).count(),
         c.removed.len()
     );
-    summary(&args, &out, &texts, &what);
+    summary(&args, &shown, &texts, &what);
     Ok(exit::OK)
 }
 

@@ -30,6 +30,9 @@ pub struct Component {
     pub remote: Option<Remote>,
     /// Extra manifests, written under `components/<name>/`.
     pub manifests: Vec<Value>,
+    /// API servers of other clusters its manifests deploy to (ApplicationSets), which the
+    /// AppProject must allow.
+    pub remote_destinations: Vec<String>,
     /// Sync options beyond the defaults (`CreateNamespace=true`, `ServerSideApply=true`).
     pub sync_options: Vec<&'static str>,
 }
@@ -47,6 +50,7 @@ impl Component {
             remote: None,
             manifests: Vec::new(),
             sync_options: Vec::new(),
+            remote_destinations: Vec::new(),
         }
     }
 }
@@ -212,6 +216,22 @@ fn project(components: &[Component], source: &Source) -> Value {
     repos.dedup();
     namespaces.sort_unstable();
     namespaces.dedup();
+    let mut destinations: Vec<Value> = namespaces
+        .iter()
+        .map(|n| json!({"server": "https://kubernetes.default.svc", "namespace": n}))
+        .collect();
+    // Other clusters' API servers, for the baseline that ApplicationSets install there.
+    let mut remote: Vec<&str> = components
+        .iter()
+        .flat_map(|c| c.remote_destinations.iter().map(String::as_str))
+        .collect();
+    remote.sort_unstable();
+    remote.dedup();
+    destinations.extend(
+        remote
+            .iter()
+            .map(|s| json!({"server": s, "namespace": "*"})),
+    );
     json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AppProject",
@@ -223,10 +243,7 @@ fn project(components: &[Component], source: &Source) -> Value {
         "spec": {
             "description": "The InfraFlux platform components",
             "sourceRepos": repos,
-            "destinations": namespaces
-                .iter()
-                .map(|n| json!({"server": "https://kubernetes.default.svc", "namespace": n}))
-                .collect::<Vec<_>>(),
+            "destinations": destinations,
             // Platform components install CRDs, cluster roles and webhooks.
             "clusterResourceWhitelist": [{"group": "*", "kind": "*"}],
         },

@@ -19,6 +19,7 @@ pub mod monitoring;
 pub mod observability;
 pub mod tenancy;
 pub mod tetragon;
+pub mod workloads;
 
 /// Every component the platform has, in no particular order (the graph orders them).
 pub fn all(p: &Platform) -> Vec<Component> {
@@ -40,6 +41,7 @@ pub fn all(p: &Platform) -> Vec<Component> {
     list.extend(cilium::monitoring(p));
     list.push(tenancy::component(p));
     list.extend(tetragon::components(p));
+    list.extend(workloads::component(p));
     list
 }
 

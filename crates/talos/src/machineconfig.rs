@@ -82,6 +82,24 @@ impl MachineConfig {
     }
 }
 
+/// Kubernetes taints as Talos's `machine.nodeTaints` has them: `key: value:Effect`.
+pub fn node_taints(taints: &[infraflux_spec::model::Taint]) -> Map<String, Value> {
+    taints
+        .iter()
+        .map(|t| {
+            let effect = match t.effect {
+                TaintEffect::NoSchedule => "NoSchedule",
+                TaintEffect::PreferNoSchedule => "PreferNoSchedule",
+                TaintEffect::NoExecute => "NoExecute",
+            };
+            (
+                t.key.clone(),
+                json!(format!("{}:{effect}", t.value.as_deref().unwrap_or(""))),
+            )
+        })
+        .collect()
+}
+
 fn b64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
 }
@@ -253,21 +271,7 @@ fn base_config(
     for (k, v) in &node.labels {
         labels.insert(k.clone(), json!(v));
     }
-    let taints: Map<String, Value> = node
-        .taints
-        .iter()
-        .map(|t| {
-            let effect = match t.effect {
-                TaintEffect::NoSchedule => "NoSchedule",
-                TaintEffect::PreferNoSchedule => "PreferNoSchedule",
-                TaintEffect::NoExecute => "NoExecute",
-            };
-            (
-                t.key.clone(),
-                json!(format!("{}:{effect}", t.value.as_deref().unwrap_or(""))),
-            )
-        })
-        .collect();
+    let taints = node_taints(&node.taints);
 
     let mut machine = json!({
         "type": if control_plane { "controlplane" } else { "worker" },

@@ -31,6 +31,17 @@ pub const CACPPT_VERSION: &str = "v0.5.12";
 /// Cluster API Provider Proxmox (ionos-cloud).
 pub const CAPMOX_VERSION: &str = "v0.9.0";
 
+/// The kinds of a workload cluster's objects, which the providers bring.
+const CLUSTER_KINDS: &[&str] = &[
+    "cluster.x-k8s.io/Cluster",
+    "cluster.x-k8s.io/MachineDeployment",
+    "cluster.x-k8s.io/MachineHealthCheck",
+    "controlplane.cluster.x-k8s.io/TalosControlPlane",
+    "bootstrap.cluster.x-k8s.io/TalosConfigTemplate",
+    "infrastructure.cluster.x-k8s.io/ProxmoxCluster",
+    "infrastructure.cluster.x-k8s.io/ProxmoxMachineTemplate",
+];
+
 /// The namespace of the workload clusters' objects.
 pub const CLUSTERS_NAMESPACE: &str = "capi-clusters";
 /// The Secret with the Proxmox API credentials CAPMox uses (`PROXMOX_URL`,
@@ -49,11 +60,7 @@ pub fn template_tags(p: &Platform) -> Vec<String> {
 
 fn namespace(name: &str, ingress: Vec<Value>, egress: Vec<Value>) -> [Value; 2] {
     [
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {
-            "pod-security.kubernetes.io/enforce": "restricted",
-            "pod-security.kubernetes.io/audit": "restricted",
-            "pod-security.kubernetes.io/warn": "restricted",
-        }}}),
+        super::namespace(name, "restricted"),
         super::isolate(name, ingress, egress),
     ]
 }
@@ -93,15 +100,7 @@ pub fn components(p: &Platform) -> Vec<Component> {
         "cilium.io/CiliumNetworkPolicy",
     ];
     // The providers' controllers install these CRDs when the operator deploys them.
-    providers.provides = vec![
-        "cluster.x-k8s.io/Cluster",
-        "cluster.x-k8s.io/MachineDeployment",
-        "cluster.x-k8s.io/MachineHealthCheck",
-        "controlplane.cluster.x-k8s.io/TalosControlPlane",
-        "bootstrap.cluster.x-k8s.io/TalosConfigTemplate",
-        "infrastructure.cluster.x-k8s.io/ProxmoxCluster",
-        "infrastructure.cluster.x-k8s.io/ProxmoxMachineTemplate",
-    ];
+    providers.provides = CLUSTER_KINDS.to_vec();
     for (kind, name, ns, version) in [
         ("CoreProvider", "cluster-api", "capi-system", CORE_VERSION),
         ("BootstrapProvider", "talos", "cabpt-system", CABPT_VERSION),
@@ -204,15 +203,7 @@ fn workload(p: &Platform, c: &WorkloadCluster) -> Component {
     let k8s = &p.spec.talos.kubernetes_version;
     let talos = &p.spec.talos.version;
     let mut comp = Component::new(format!("cluster-{name}"), ns);
-    comp.uses = vec![
-        "cluster.x-k8s.io/Cluster",
-        "cluster.x-k8s.io/MachineDeployment",
-        "cluster.x-k8s.io/MachineHealthCheck",
-        "controlplane.cluster.x-k8s.io/TalosControlPlane",
-        "bootstrap.cluster.x-k8s.io/TalosConfigTemplate",
-        "infrastructure.cluster.x-k8s.io/ProxmoxCluster",
-        "infrastructure.cluster.x-k8s.io/ProxmoxMachineTemplate",
-    ];
+    comp.uses = CLUSTER_KINDS.to_vec();
     let m = &mut comp.manifests;
     m.push(json!({
         "apiVersion": "cluster.x-k8s.io/v1beta2",
@@ -291,20 +282,7 @@ fn workload(p: &Platform, c: &WorkloadCluster) -> Component {
             patches.push(json!({"op": "add", "path": "/machine/nodeLabels", "value": pool.labels}));
         }
         if !pool.taints.is_empty() {
-            let taints: serde_json::Map<String, Value> = pool
-                .taints
-                .iter()
-                .map(|t| {
-                    use infraflux_spec::model::TaintEffect;
-                    let effect = match t.effect {
-                        TaintEffect::NoSchedule => "NoSchedule",
-                        TaintEffect::PreferNoSchedule => "PreferNoSchedule",
-                        TaintEffect::NoExecute => "NoExecute",
-                    };
-                    let value = t.value.as_deref().unwrap_or_default();
-                    (t.key.clone(), json!(format!("{value}:{effect}")))
-                })
-                .collect();
+            let taints = infraflux_talos::machineconfig::node_taints(&pool.taints);
             patches.push(json!({"op": "add", "path": "/machine/nodeTaints", "value": taints}));
         }
         m.push(json!({

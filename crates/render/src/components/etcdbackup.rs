@@ -27,15 +27,7 @@ pub fn component(p: &Platform) -> Option<Component> {
     let mut c = Component::new("etcd-backup", ns);
     c.depends_on = vec!["cilium"];
     c.uses = vec!["cilium.io/CiliumNetworkPolicy"];
-    c.manifests.push(json!({
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": ns, "labels": {
-            "pod-security.kubernetes.io/enforce": "restricted",
-            "pod-security.kubernetes.io/audit": "restricted",
-            "pod-security.kubernetes.io/warn": "restricted",
-        }},
-    }));
+    c.manifests.push(super::namespace(ns, "restricted"));
     // Out only: to the Talos API on the nodes (through the `talos` Service in `default`)
     // and to the S3 endpoint.
     c.manifests.push(super::isolate(

@@ -40,14 +40,9 @@ pub fn components(p: &Platform) -> Vec<Component> {
         "external-secrets.io/ClusterSecretStore",
         "cilium.io/CiliumNetworkPolicy",
     ];
-    let restricted = json!({
-        "pod-security.kubernetes.io/enforce": "restricted",
-        "pod-security.kubernetes.io/audit": "restricted",
-        "pod-security.kubernetes.io/warn": "restricted",
-    });
     store.manifests = vec![
         // A namespace of Secrets only: no pod may run there or reach in.
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": SECRETS_NAMESPACE, "labels": restricted}}),
+        super::namespace(SECRETS_NAMESPACE, "restricted"),
         super::isolate(SECRETS_NAMESPACE, Vec::new(), Vec::new()),
         json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": READER, "namespace": NAMESPACE}}),
         json!({

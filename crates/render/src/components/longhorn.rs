@@ -43,15 +43,7 @@ pub fn component(p: &Platform) -> Option<Component> {
         "longhorn.io/Setting",
     ];
     c.chart = Some((charts::LONGHORN, values(p)));
-    c.manifests.push(json!({
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": NAMESPACE, "labels": {
-            "pod-security.kubernetes.io/enforce": "privileged",
-            "pod-security.kubernetes.io/audit": "privileged",
-            "pod-security.kubernetes.io/warn": "privileged",
-        }},
-    }));
+    c.manifests.push(super::namespace(NAMESPACE, "privileged"));
     // Instance managers, CSI and the manager talk among themselves and to the nodes; the
     // API server calls its webhooks; Prometheus scrapes it; backups go out to the target.
     c.uses = vec!["cilium.io/CiliumNetworkPolicy"];

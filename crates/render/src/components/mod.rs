@@ -74,3 +74,16 @@ pub(crate) fn isolate(
         "spec": {"endpointSelector": {}, "ingress": ingress_rules, "egress": egress_rules},
     })
 }
+
+/// A Namespace enforcing (and auditing and warning at) a Pod Security level.
+pub(crate) fn namespace(name: &str, level: &str) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {
+            "pod-security.kubernetes.io/enforce": level,
+            "pod-security.kubernetes.io/audit": level,
+            "pod-security.kubernetes.io/warn": level,
+        }},
+    })
+}

@@ -52,15 +52,7 @@ fn tenant(
         PodSecurity::Restricted => "restricted",
     };
     let mut out = vec![
-        json!({
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": name, "labels": {
-                "pod-security.kubernetes.io/enforce": level,
-                "pod-security.kubernetes.io/audit": level,
-                "pod-security.kubernetes.io/warn": level,
-            }},
-        }),
+        super::namespace(name, level),
         super::isolate(name, vec![json!({"fromEntities": ["ingress"]})], Vec::new()),
         json!({
             "apiVersion": "v1",

@@ -31,6 +31,13 @@ pub const CACPPT_VERSION: &str = "v0.5.12";
 /// Cluster API Provider Proxmox (ionos-cloud).
 pub const CAPMOX_VERSION: &str = "v0.9.0";
 
+/// The operator's provider kinds.
+const PROVIDER_KINDS: &[&str] = &[
+    "operator.cluster.x-k8s.io/CoreProvider",
+    "operator.cluster.x-k8s.io/BootstrapProvider",
+    "operator.cluster.x-k8s.io/ControlPlaneProvider",
+    "operator.cluster.x-k8s.io/InfrastructureProvider",
+];
 /// The kinds of a workload cluster's objects, which the providers bring.
 const CLUSTER_KINDS: &[&str] = &[
     "cluster.x-k8s.io/Cluster",
@@ -47,15 +54,28 @@ pub const CLUSTERS_NAMESPACE: &str = "capi-clusters";
 /// The Secret with the Proxmox API credentials CAPMox uses (`PROXMOX_URL`,
 /// `PROXMOX_TOKEN`, `PROXMOX_SECRET`), in CAPMox's namespace.
 pub const PROXMOX_CREDENTIALS: &str = "capmox-credentials";
-/// Tags of the Talos VM template the bootstrap creates on Proxmox for CAPMox to clone.
-pub fn template_tags(p: &Platform) -> Vec<String> {
-    let t = &p.spec.talos;
-    let id = Schematic::from_spec(t).id();
-    vec![
-        "infraflux".into(),
-        format!("talos-{}", t.version),
-        format!("schematic-{}", &id[..12]),
-    ]
+/// The Talos image every workload machine runs, worked out once per render: the tags of
+/// the VM template the bootstrap creates on Proxmox for CAPMox to clone, and the installer
+/// image.
+struct Image {
+    tags: Vec<String>,
+    installer: String,
+}
+
+impl Image {
+    fn of(p: &Platform) -> Self {
+        let t = &p.spec.talos;
+        let schematic = Schematic::from_spec(t);
+        let images = schematic.images(&t.image_factory, &t.version);
+        Image {
+            tags: vec![
+                "infraflux".into(),
+                format!("talos-{}", t.version),
+                format!("schematic-{}", &images.schematic_id[..12]),
+            ],
+            installer: images.installer,
+        }
+    }
 }
 
 fn namespace(name: &str, ingress: Vec<Value>, egress: Vec<Value>) -> [Value; 2] {
@@ -73,12 +93,7 @@ pub fn components(p: &Platform) -> Vec<Component> {
     }
     let mut operator = Component::new("cluster-api-operator", "capi-operator-system");
     operator.depends_on = vec!["cilium", "cert-manager"];
-    operator.provides = vec![
-        "operator.cluster.x-k8s.io/CoreProvider",
-        "operator.cluster.x-k8s.io/BootstrapProvider",
-        "operator.cluster.x-k8s.io/ControlPlaneProvider",
-        "operator.cluster.x-k8s.io/InfrastructureProvider",
-    ];
+    operator.provides = PROVIDER_KINDS.to_vec();
     // The chart's defaults; it is not in ../shared/upstream/helm-values, so no values are
     // given that could not be checked.
     operator.chart = Some((OPERATOR, Value::Null));
@@ -92,13 +107,8 @@ pub fn components(p: &Platform) -> Vec<Component> {
         json!({"toEntities": ["world"], "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}, {"port": "8006", "protocol": "TCP"}, {"port": "6443", "protocol": "TCP"}, {"port": "50000", "protocol": "TCP"}]}]}),
     ];
     let mut providers = Component::new("cluster-api-providers", "capi-system");
-    providers.uses = vec![
-        "operator.cluster.x-k8s.io/CoreProvider",
-        "operator.cluster.x-k8s.io/BootstrapProvider",
-        "operator.cluster.x-k8s.io/ControlPlaneProvider",
-        "operator.cluster.x-k8s.io/InfrastructureProvider",
-        "cilium.io/CiliumNetworkPolicy",
-    ];
+    providers.uses = PROVIDER_KINDS.to_vec();
+    providers.uses.push("cilium.io/CiliumNetworkPolicy");
     // The providers' controllers install these CRDs when the operator deploys them.
     providers.provides = CLUSTER_KINDS.to_vec();
     for (kind, name, ns, version) in [
@@ -134,19 +144,19 @@ pub fn components(p: &Platform) -> Vec<Component> {
         }));
     }
 
+    let image = Image::of(p);
     let mut out = vec![operator, providers];
     for cluster in &p.spec.clusters {
-        out.push(workload(p, cluster));
+        out.push(workload(p, &image, cluster));
     }
     out
 }
 
 /// Talos machine-config patches every machine of a workload cluster gets.
-fn common_patches(p: &Platform, cluster_pod: &str, cluster_svc: &str) -> Vec<Value> {
+fn common_patches(p: &Platform, image: &Image, cluster_pod: &str, cluster_svc: &str) -> Vec<Value> {
     let t = &p.spec.talos;
-    let images = Schematic::from_spec(t).images(&t.image_factory, &t.version);
     let mut patches = vec![
-        json!({"op": "add", "path": "/machine/install", "value": {"disk": t.install_disk, "image": images.installer}}),
+        json!({"op": "add", "path": "/machine/install", "value": {"disk": t.install_disk, "image": image.installer}}),
         json!({"op": "add", "path": "/machine/features/kubePrism", "value": {"enabled": true, "port": infraflux_talos::machineconfig::KUBEPRISM_PORT}}),
         json!({"op": "add", "path": "/cluster/network", "value": {
             "cni": {"name": "none"},
@@ -160,25 +170,27 @@ fn common_patches(p: &Platform, cluster_pod: &str, cluster_svc: &str) -> Vec<Val
     patches
 }
 
-fn machine_template(p: &Platform, cluster: &WorkloadCluster, name: &str, size: &str) -> Value {
+/// A machine template of `size` on the Proxmox `nodes` the cluster may use.
+fn machine_template(
+    p: &Platform,
+    image: &Image,
+    nodes: &[String],
+    name: &str,
+    size: &str,
+) -> Value {
     let s = &p.spec.sizes[size];
     let px = &p.spec.proxmox;
     let mut device = json!({"bridge": px.bridge, "model": "virtio", "defaultIPv4": true});
     if let Some(vlan) = px.vlan {
         device["vlan"] = json!(vlan);
     }
-    let nodes = if cluster.proxmox_nodes.is_empty() {
-        &px.nodes
-    } else {
-        &cluster.proxmox_nodes
-    };
     json!({
         "apiVersion": "infrastructure.cluster.x-k8s.io/v1alpha2",
         "kind": "ProxmoxMachineTemplate",
         "metadata": {"name": name, "namespace": CLUSTERS_NAMESPACE},
         "spec": {"template": {"spec": {
             // The Talos nocloud image, as a VM template the bootstrap tagged.
-            "templateSelector": {"matchTags": template_tags(p)},
+            "templateSelector": {"matchTags": image.tags},
             "full": true,
             "storage": px.storage,
             "format": "raw",
@@ -194,7 +206,7 @@ fn machine_template(p: &Platform, cluster: &WorkloadCluster, name: &str, size: &
     })
 }
 
-fn workload(p: &Platform, c: &WorkloadCluster) -> Component {
+fn workload(p: &Platform, image: &Image, c: &WorkloadCluster) -> Component {
     let net = &p.spec.network;
     let name = c.name.as_str();
     let pod = c.pod_cidr.unwrap_or(net.pod_cidr).to_string();
@@ -245,11 +257,13 @@ fn workload(p: &Platform, c: &WorkloadCluster) -> Component {
     let cp_size = c.control_plane.size.as_deref().unwrap_or(&c.size);
     m.push(machine_template(
         p,
-        c,
+        image,
+        nodes,
         &format!("{name}-control-plane"),
         cp_size,
     ));
-    let mut cp_patches = common_patches(p, &pod, &svc);
+    let common = common_patches(p, image, &pod, &svc);
+    let mut cp_patches = common.clone();
     // The control planes share the cluster's VIP (Talos VIP on their interface).
     cp_patches.push(json!({"op": "add", "path": "/machine/network/interfaces", "value": [{
         "deviceSelector": {"physical": true}, "dhcp": true, "vip": {"ip": c.endpoint.vip.to_string()},
@@ -276,8 +290,8 @@ fn workload(p: &Platform, c: &WorkloadCluster) -> Component {
     for pool in &c.worker_pools {
         let pool_name = format!("{name}-{}", pool.name);
         let size = pool.size.as_deref().unwrap_or(&c.size);
-        m.push(machine_template(p, c, &pool_name, size));
-        let mut patches = common_patches(p, &pod, &svc);
+        m.push(machine_template(p, image, nodes, &pool_name, size));
+        let mut patches = common.clone();
         if !pool.labels.is_empty() {
             patches.push(json!({"op": "add", "path": "/machine/nodeLabels", "value": pool.labels}));
         }

@@ -177,8 +177,6 @@ pub fn monitoring(p: &Platform) -> Option<Component> {
         return None;
     }
     let monitor = |name: &str, selector: Value, port: &str, target: Option<&str>| {
-        let mut endpoint =
-            json!({"port": port, "interval": "30s", "honorLabels": true, "path": "/metrics"});
         let mut spec = json!({
             "selector": {"matchLabels": selector},
             "namespaceSelector": {"matchNames": [NAMESPACE]},
@@ -186,8 +184,8 @@ pub fn monitoring(p: &Platform) -> Option<Component> {
         if let Some(t) = target {
             spec["targetLabels"] = json!([t]);
         }
-        endpoint["scheme"] = json!("http");
-        spec["endpoints"] = json!([endpoint]);
+        spec["endpoints"] = json!([{"port": port, "interval": "30s", "honorLabels": true,
+            "path": "/metrics", "scheme": "http"}]);
         json!({
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "ServiceMonitor",

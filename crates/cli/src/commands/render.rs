@@ -1,11 +1,10 @@
 //! `infraflux render`: write the GitOps tree, or check that the tree on disk is it; and
 //! `infraflux graph`: the components' dependency graph with its sync waves.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use infraflux_render::tree::{OWNED, changes, owned_paths};
+use infraflux_render::tree::{OWNED, Tree, changes, owned_paths};
 use serde_json::json;
 
 use crate::output::{self, Format};
@@ -93,7 +92,7 @@ pub fn exec(args: Args) -> Result<u8> {
 
     if args.check {
         if c.is_empty() {
-            summary(&args, &shown, &texts, "up to date");
+            summary(&args, &shown, &rendered.tree, "up to date");
             return Ok(exit::OK);
         }
         for path in c.created.iter().chain(&c.updated).chain(&c.removed) {
@@ -140,22 +139,22 @@ pub fn exec(args: Args) -> Result<u8> {
         c.updated.iter().filter(|p| *p != OWNED).count(),
         c.removed.len()
     );
-    summary(&args, &shown, &texts, &what);
+    summary(&args, &shown, &rendered.tree, &what);
     Ok(exit::OK)
 }
 
-fn summary(args: &Args, out: &Path, texts: &BTreeMap<String, String>, what: &str) {
-    let files = texts.keys().filter(|p| *p != OWNED).count();
+fn summary(args: &Args, out: &Path, tree: &Tree, what: &str) {
+    let files = tree.files().len();
     match args.output {
         Format::Json => {
-            let list: Vec<_> = texts
+            // The documents as rendered, not read back from the text written.
+            let list: Vec<_> = tree
+                .files()
                 .iter()
-                .filter(|(p, _)| *p != OWNED)
-                .map(|(p, t)| {
-                    let documents: Vec<_> = infraflux_validate::stream::split(t)
+                .map(|(p, f)| {
+                    let documents: Vec<_> = f
+                        .documents
                         .iter()
-                        .filter(|d| !d.is_empty())
-                        .filter_map(|d| infraflux_validate::yaml::load(d.text, false).ok())
                         .map(|v| json!({"apiVersion": v["apiVersion"], "kind": v["kind"], "name": v["metadata"]["name"]}))
                         .collect();
                     json!({"path": p, "documents": documents})

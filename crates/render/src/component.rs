@@ -87,6 +87,8 @@ impl Source {
     }
 }
 
+/// The cluster Argo CD runs in, as Argo CD names it.
+const IN_CLUSTER: &str = "https://kubernetes.default.svc";
 /// The namespace Argo CD runs in.
 pub const ARGOCD_NAMESPACE: &str = "argocd";
 /// The AppProject every platform Application belongs to.
@@ -188,7 +190,7 @@ fn application(c: &Component, wave: u32, source: &Source) -> Value {
         "spec": {
             "project": PROJECT,
             "sources": sources,
-            "destination": {"server": "https://kubernetes.default.svc", "namespace": c.namespace},
+            "destination": {"server": IN_CLUSTER, "namespace": c.namespace},
             "syncPolicy": sync_policy(&c.sync_options),
         },
     })
@@ -218,7 +220,7 @@ fn project(components: &[Component], source: &Source) -> Value {
     namespaces.dedup();
     let mut destinations: Vec<Value> = namespaces
         .iter()
-        .map(|n| json!({"server": "https://kubernetes.default.svc", "namespace": n}))
+        .map(|n| json!({"server": IN_CLUSTER, "namespace": n}))
         .collect();
     // Other clusters' API servers, for the baseline that ApplicationSets install there.
     let mut remote: Vec<&str> = components
@@ -266,7 +268,7 @@ fn root(source: &Source) -> Value {
         "spec": {
             "project": "default",
             "sources": [dir(APPS_DIR), dir(PROJECTS_DIR)],
-            "destination": {"server": "https://kubernetes.default.svc", "namespace": ARGOCD_NAMESPACE},
+            "destination": {"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE},
             "syncPolicy": {"automated": {"prune": true, "selfHeal": true}},
         },
     })

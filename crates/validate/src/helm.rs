@@ -150,7 +150,7 @@ pub(crate) fn check(
         && policy.level("IF009").is_some()
     {
         for error in schema.iter_errors(values) {
-            let (path, at_key) = crate::error_path(&error);
+            let crate::ErrorPath { path, at_key, .. } = crate::error_path(&error);
             rejected.extend(at_key.clone());
             let at = match &at_key {
                 Some(k) => locate(k, true),

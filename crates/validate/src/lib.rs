@@ -271,15 +271,29 @@ impl<'a> Locator<'a> {
     }
 }
 
-/// The field path of a schema error (`spec.containers[0].image`), and for an unexpected
-/// field the path of that field, to be reported at its key.
-pub(crate) fn error_path(error: &jsonschema::ValidationError<'_>) -> (String, Option<String>) {
+/// Where a schema error is: its field path (`spec.containers[0].image`); for an unexpected
+/// field, the path of that field, to be reported at its key; and the steps to the field
+/// reported, to find it in the document.
+pub(crate) struct ErrorPath<'e> {
+    pub path: String,
+    pub at_key: Option<String>,
+    pub steps: Vec<yaml::Step<'e>>,
+}
+
+pub(crate) fn error_path<'e>(error: &'e jsonschema::ValidationError<'_>) -> ErrorPath<'e> {
     let mut path = String::new();
+    let mut steps = Vec::new();
     for segment in error.instance_path().segments() {
-        path = match segment {
-            jsonschema::paths::LocationSegment::Property(p) => infraflux_spec::join_key(&path, &p),
-            jsonschema::paths::LocationSegment::Index(i) => infraflux_spec::join_index(&path, i),
-        };
+        match segment {
+            jsonschema::paths::LocationSegment::Property(p) => {
+                path = infraflux_spec::join_key(&path, &p);
+                steps.push(yaml::Step::Key(p));
+            }
+            jsonschema::paths::LocationSegment::Index(i) => {
+                path = infraflux_spec::join_index(&path, i);
+                steps.push(yaml::Step::Index(i));
+            }
+        }
     }
     let mut at_key = None;
     if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
@@ -287,8 +301,13 @@ pub(crate) fn error_path(error: &jsonschema::ValidationError<'_>) -> (String, Op
         && let Some(first) = unexpected.first()
     {
         at_key = Some(infraflux_spec::join_key(&path, first));
+        steps.push(yaml::Step::Key(first.as_str().into()));
     }
-    (path, at_key)
+    ErrorPath {
+        path,
+        at_key,
+        steps,
+    }
 }
 
 /// `Value::pointer` without its allocations: that one unescapes every step into a new
@@ -659,22 +678,12 @@ impl<S: SchemaSource> Validator<S> {
             {
                 continue;
             }
-            let (path, at_key) = error_path(&error);
-            let mut steps: Vec<yaml::Step<'_>> = error
-                .instance_path()
-                .segments()
-                .map(|s| match s {
-                    jsonschema::paths::LocationSegment::Property(p) => yaml::Step::Key(p),
-                    jsonschema::paths::LocationSegment::Index(i) => yaml::Step::Index(i),
-                })
-                .collect();
+            let ErrorPath {
+                path,
+                at_key,
+                steps,
+            } = error_path(&error);
             // An unexpected field is reported at the field itself.
-            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
-                error.kind()
-                && let Some(first) = unexpected.first()
-            {
-                steps.push(yaml::Step::Key(first.as_str().into()));
-            }
             let mut f = locator.steps(&steps, at_key.is_some());
             f.path = at_key.unwrap_or(path);
             f.message = error.to_string();

@@ -452,19 +452,18 @@ impl<S: SchemaSource> Validator<S> {
     /// Documents ask for schemas as they come, and a worker that needs a schema another is
     /// compiling waits for it; compiling the large ones side by side first saves that wait.
     fn compile_ahead(&self, batch: &[(Arc<FileInfo>, stream::OwnedDocument)]) {
-        let mut wanted: Vec<Gvk> = batch
+        // The distinct kinds first, then only those not compiled yet.
+        let guessed: std::collections::BTreeSet<(&str, &str)> = batch
             .iter()
             .filter_map(|(_, d)| guess_gvk(&d.text))
-            .filter(|g| {
-                self.cache
-                    .read()
-                    .expect("not poisoned")
-                    .get(g)
-                    .is_none_or(|c| c.get().is_none())
-            })
             .collect();
-        wanted.sort();
-        wanted.dedup();
+        let cache = self.cache.read().expect("not poisoned");
+        let wanted: Vec<Gvk> = guessed
+            .into_iter()
+            .map(|(a, k)| Gvk::new(a, k))
+            .filter(|g| cache.get(g).is_none_or(|c| c.get().is_none()))
+            .collect();
+        drop(cache);
         if wanted.len() > 1 {
             wanted.par_iter().for_each(|g| {
                 self.schema(g);
@@ -941,7 +940,7 @@ impl<S: SchemaSource> Validator<S> {
 /// A document's kind guessed from its top-level `apiVersion:` and `kind:` lines, without
 /// reading it: only to compile schemas ahead ([`Validator::compile_ahead`]); the verdict
 /// uses the kind the document really has.
-fn guess_gvk(text: &str) -> Option<Gvk> {
+fn guess_gvk(text: &str) -> Option<(&str, &str)> {
     fn value(v: &str) -> &str {
         let v = v.split(" #").next().unwrap_or_default().trim();
         v.trim_matches(['"', '\''])
@@ -954,7 +953,7 @@ fn guess_gvk(text: &str) -> Option<Gvk> {
             kind = Some(value(v));
         }
         if let (Some(a), Some(k)) = (api_version, kind) {
-            return (!a.is_empty() && !k.is_empty()).then(|| Gvk::new(a, k));
+            return (!a.is_empty() && !k.is_empty()).then_some((a, k));
         }
     }
     None
@@ -1141,7 +1140,7 @@ mod tests {
         let g = super::guess_gvk(
             "# c\nmetadata:\n  kind: no\nkind: \"Deployment\" # k\napiVersion: apps/v1\n",
         );
-        assert_eq!(g, Some(super::Gvk::new("apps/v1", "Deployment")));
+        assert_eq!(g, Some(("apps/v1", "Deployment")));
         assert_eq!(super::guess_gvk("apiVersion: v1\n  kind: Pod\n"), None);
         assert_eq!(super::guess_gvk("apiVersion:\nkind: Pod\n"), None);
     }

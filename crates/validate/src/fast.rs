@@ -16,7 +16,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::yaml::{Resolved, key_string, resolve};
+use std::borrow::Cow;
+
+use crate::yaml::{key_string, resolve};
 
 /// The document, when it is within the subset; `None` defers to the full loader.
 pub(crate) fn load(text: &str) -> Option<Value> {
@@ -264,14 +266,7 @@ fn odd_words(text: &str, flow: bool) -> bool {
 
 /// A plain scalar's value, as go-yaml v2 resolves it; `None` for what JSON cannot hold.
 fn plain(text: &str) -> Option<Value> {
-    Some(match resolve(text) {
-        Resolved::Str => Value::String(text.to_string()),
-        Resolved::Null => Value::Null,
-        Resolved::Bool(b) => Value::Bool(b),
-        Resolved::Int(i) => Value::Number(i.into()),
-        Resolved::Uint(u) => Value::Number(u.into()),
-        Resolved::Float(f) => Value::Number(serde_json::Number::from_f64(f)?),
-    })
+    resolve(text).into_value(Cow::Borrowed(text))
 }
 
 /// `"..."` without escapes, and the text after it.

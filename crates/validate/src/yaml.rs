@@ -256,22 +256,15 @@ impl<'a> Loader<'a> {
             (None, None) if style == ScalarStyle::Plain => resolve(&text),
             (_, None) => Resolved::Str,
         };
-        Ok(match value {
-            Resolved::Str => Value::String(text.into_owned()),
-            Resolved::Null => Value::Null,
-            Resolved::Bool(b) => Value::Bool(b),
-            Resolved::Int(i) => Value::Number(i.into()),
-            Resolved::Uint(u) => Value::Number(u.into()),
-            Resolved::Float(f) => match Number::from_f64(f) {
-                Some(n) => Value::Number(n),
-                None => {
-                    return Err(self.error(
-                        span,
-                        format!("`{text}` is not a number JSON can hold, so Kubernetes cannot receive it; quote it to make it a string"),
-                    ));
-                }
-            },
-        })
+        if matches!(value, Resolved::Float(f) if !f.is_finite()) {
+            return Err(self.error(
+                span,
+                format!("`{text}` is not a number JSON can hold, so Kubernetes cannot receive it; quote it to make it a string"),
+            ));
+        }
+        Ok(value
+            .into_value(text)
+            .expect("finite numbers are JSON numbers"))
     }
 }
 
@@ -384,16 +377,9 @@ pub(crate) fn locate(text: &str, path: &[Step<'_>]) -> Option<Spot> {
 
 /// A plain key as Kubernetes reads it: `yes` is `true`, `0x1F` is `31`.
 fn key_text(text: &str) -> Cow<'_, str> {
-    match resolve(text) {
-        Resolved::Str => Cow::Borrowed(text),
-        Resolved::Null => Cow::Borrowed("null"),
-        Resolved::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
-        Resolved::Int(i) => Cow::Owned(i.to_string()),
-        Resolved::Uint(u) => Cow::Owned(u.to_string()),
-        Resolved::Float(f) => {
-            Number::from_f64(f).map_or(Cow::Borrowed(text), |n| Cow::Owned(n.to_string()))
-        }
-    }
+    resolve(text)
+        .into_value(Cow::Borrowed(text))
+        .map_or(Cow::Borrowed(text), |v| Cow::Owned(key_string(v)))
 }
 
 impl<'a> Loader<'a> {
@@ -447,6 +433,21 @@ pub(crate) enum Resolved {
     Int(i64),
     Uint(u64),
     Float(f64),
+}
+
+impl Resolved {
+    /// The JSON value of a scalar resolved so, whose text is `text`; None for a float JSON
+    /// cannot hold (infinities, NaN).
+    pub(crate) fn into_value(self, text: Cow<'_, str>) -> Option<Value> {
+        Some(match self {
+            Resolved::Str => Value::String(text.into_owned()),
+            Resolved::Null => Value::Null,
+            Resolved::Bool(b) => Value::Bool(b),
+            Resolved::Int(i) => Value::Number(i.into()),
+            Resolved::Uint(u) => Value::Number(u.into()),
+            Resolved::Float(f) => Value::Number(Number::from_f64(f)?),
+        })
+    }
 }
 
 /// go-yaml v2's resolution of a plain scalar.

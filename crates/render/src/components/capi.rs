@@ -206,10 +206,15 @@ fn machine_template(
     })
 }
 
+/// A workload cluster's pod CIDR: its own, else the platform's.
+pub(crate) fn pod_cidr(p: &Platform, c: &WorkloadCluster) -> String {
+    c.pod_cidr.unwrap_or(p.spec.network.pod_cidr).to_string()
+}
+
 fn workload(p: &Platform, image: &Image, c: &WorkloadCluster) -> Component {
     let net = &p.spec.network;
     let name = c.name.as_str();
-    let pod = c.pod_cidr.unwrap_or(net.pod_cidr).to_string();
+    let pod = pod_cidr(p, c);
     let svc = c.service_cidr.unwrap_or(net.service_cidr).to_string();
     let ns = CLUSTERS_NAMESPACE;
     let k8s = &p.spec.talos.kubernetes_version;

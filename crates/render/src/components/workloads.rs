@@ -44,7 +44,7 @@ fn application_set(name: &str, p: &Platform, source: Value, namespace: &str) -> 
         .map(|(i, c)| {
             json!({
                 "name": c.name,
-                "values.podCIDR": c.pod_cidr.unwrap_or(p.spec.network.pod_cidr).to_string(),
+                "values.podCIDR": super::capi::pod_cidr(p, c),
                 "values.vip": c.endpoint.vip.to_string(),
                 "values.clusterID": cluster_id(p, i).to_string(),
             })

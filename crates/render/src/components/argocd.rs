@@ -23,7 +23,7 @@ pub fn values(_p: &Platform) -> Value {
                 "kustomize.buildOptions": "--enable-alpha-plugins --enable-exec",
             },
         },
-        // KSOPS in the repo server, as its documentation sets it up for this chart: the
+        // KSOPS in the repo server, as its README (v4.5.1) sets it up for this chart: the
         // binaries copied from its image into a shared volume, and the age identity from
         // the `sops-age` Secret that bootstrap creates (never in Git).
         "repoServer": {
@@ -34,8 +34,8 @@ pub fn values(_p: &Platform) -> Value {
             "initContainers": [{
                 "name": "install-ksops",
                 "image": KSOPS_IMAGE,
-                "command": ["/bin/sh", "-c"],
-                "args": ["echo \"Installing KSOPS...\"; mv ksops /custom-tools/; mv kustomize /custom-tools/; echo \"Done.\";"],
+                // The image is distroless (no shell): KSOPS copies itself and its kustomize.
+                "command": ["/usr/local/bin/ksops", "install", "--with-kustomize", "/custom-tools"],
                 "volumeMounts": [{"mountPath": "/custom-tools", "name": "custom-tools"}],
             }],
             "volumeMounts": [
@@ -52,7 +52,7 @@ pub fn values(_p: &Platform) -> Value {
 }
 
 /// The KSOPS release whose image provides `ksops` and a kustomize built with it.
-pub const KSOPS_IMAGE: &str = "viaductoss/ksops:v4.4.0";
+pub const KSOPS_IMAGE: &str = "viaductoss/ksops:v4.5.1";
 /// The Secret (key `keys.txt`) holding the age identity Argo CD decrypts with; bootstrap
 /// creates it, it is never in Git.
 pub const SOPS_AGE_SECRET: &str = "sops-age";

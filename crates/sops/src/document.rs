@@ -790,6 +790,13 @@ pub fn is_sops(text: &str, format: Format) -> bool {
         .is_some_and(|v| v.get("mac").is_some() && v.get("lastmodified").is_some())
 }
 
+/// A SOPS document's metadata, read without decrypting anything: who it is for, its
+/// rules, and its (encrypted) MAC, which changes whenever a value does.
+pub fn metadata(text: &str, format: Format) -> Result<Metadata, Error> {
+    let mut docs = parse_encrypted(text, format)?;
+    Metadata::from_value(take_metadata(&mut docs, format).ok_or(Error::NotEncrypted)?)
+}
+
 fn wrap_key(key: &DataKey, recipient: &str) -> Result<AgeEntry, Error> {
     let r = age::x25519::Recipient::from_str(recipient)
         .map_err(|e| Error::Format(format!("`{recipient}` is not an age recipient: {e}")))?;

@@ -16,7 +16,7 @@ pub mod tree;
 pub use cipher::DataKey;
 pub use document::{
     Format, KeyChanges, Metadata, Opened, Rules, decrypt, emit, encrypt, encrypt_value, is_sops,
-    parse, reencrypt, rotate, update_keys,
+    metadata, parse, reencrypt, rotate, update_keys,
 };
 pub use tree::{Documents, Entry, Node, Scalar};
 

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::charts::Chart;
 use crate::graph::{Graph, GraphError, Node};
+use crate::secret::Sealed;
 use crate::tree::Tree;
 
 /// A component as rendered.
@@ -30,6 +31,9 @@ pub struct Component {
     pub remote: Option<Remote>,
     /// Extra manifests, written under `components/<name>/`.
     pub manifests: Vec<Value>,
+    /// Secrets built from sources, written SOPS-encrypted under `components/<name>/` and
+    /// decrypted in the cluster by KSOPS (the directory becomes a kustomization).
+    pub secrets: Vec<Sealed>,
     /// API servers of other clusters its manifests deploy to (ApplicationSets), which the
     /// AppProject must allow.
     pub remote_destinations: Vec<String>,
@@ -49,6 +53,7 @@ impl Component {
             chart: None,
             remote: None,
             manifests: Vec::new(),
+            secrets: Vec::new(),
             sync_options: Vec::new(),
             remote_destinations: Vec::new(),
         }
@@ -123,16 +128,25 @@ pub fn assemble(
             format!("{APPS_DIR}/{}.yaml", c.name),
             application(c, wave, source),
         );
+        let dir = format!("components/{}", c.name);
+        let mut files: Vec<String> = Vec::new();
         for m in &c.manifests {
-            // Flat: the Application reads its directory without recursion. Objects of other
-            // namespaces carry theirs in the name.
-            let kind = m["kind"].as_str().unwrap_or("object").to_ascii_lowercase();
-            let name = m["metadata"]["name"].as_str().unwrap_or("unnamed");
-            let file = match m["metadata"]["namespace"].as_str() {
-                Some(ns) if ns != c.namespace => format!("{kind}-{ns}-{name}.yaml"),
-                _ => format!("{kind}-{name}.yaml"),
-            };
-            tree.add(format!("components/{}/{file}", c.name), m.clone());
+            let file = file_name(m, c.namespace, "yaml");
+            tree.add(format!("{dir}/{file}"), m.clone());
+            files.push(file);
+        }
+        if !c.secrets.is_empty() {
+            let mut sealed: Vec<String> = Vec::new();
+            for s in &c.secrets {
+                let doc = json!({"kind": "Secret", "metadata": {"name": s.name, "namespace": s.namespace}});
+                let file = file_name(&doc, c.namespace, "sops.yaml");
+                tree.add_sealed(format!("{dir}/{file}"), s.clone());
+                sealed.push(file);
+            }
+            files.sort_unstable();
+            files.dedup();
+            tree.add(format!("{dir}/{KSOPS_GENERATOR}"), ksops_generator(&sealed));
+            tree.add(format!("{dir}/{KUSTOMIZATION}"), kustomization(&files));
         }
     }
     tree.add(
@@ -141,6 +155,47 @@ pub fn assemble(
     );
     tree.add(format!("{APPS_DIR}/root.yaml"), root(source));
     Ok(graph)
+}
+
+/// A manifest's file name in its component's directory, flat because the Application
+/// reads the directory without recursion: `<kind>-<name>.<ext>`, with the namespace when it
+/// is not the component's.
+fn file_name(m: &Value, namespace: &str, ext: &str) -> String {
+    let kind = m["kind"].as_str().unwrap_or("object").to_ascii_lowercase();
+    let name = m["metadata"]["name"].as_str().unwrap_or("unnamed");
+    match m["metadata"]["namespace"].as_str() {
+        Some(ns) if ns != namespace => format!("{kind}-{ns}-{name}.{ext}"),
+        _ => format!("{kind}-{name}.{ext}"),
+    }
+}
+
+/// The kustomization of a component directory with encrypted Secrets: Argo CD builds the
+/// directory with kustomize once it has one, so it lists every manifest.
+pub const KUSTOMIZATION: &str = "kustomization.yaml";
+/// The KSOPS generator of a component directory, which decrypts its Secrets.
+pub const KSOPS_GENERATOR: &str = "secret-generator.yaml";
+
+fn kustomization(resources: &[String]) -> Value {
+    json!({
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": resources,
+        "generators": [KSOPS_GENERATOR],
+    })
+}
+
+/// KSOPS as a kustomize exec (KRM) function, as its README configures it: each file is
+/// decrypted as a whole, as `sops -d` would.
+fn ksops_generator(files: &[String]) -> Value {
+    json!({
+        "apiVersion": "viaduct.ai/v1",
+        "kind": "ksops",
+        "metadata": {
+            "name": "secret-generator",
+            "annotations": {"config.kubernetes.io/function": "exec:\n  path: ksops\n"},
+        },
+        "files": files.iter().map(|f| format!("./{f}")).collect::<Vec<_>>(),
+    })
 }
 
 fn sync_policy(options: &[&str]) -> Value {
@@ -171,7 +226,7 @@ fn application(c: &Component, wave: u32, source: &Source) -> Value {
     if let Some(r) = &c.remote {
         sources.push(json!({"repoURL": r.repo_url, "targetRevision": r.revision, "path": r.path}));
     }
-    if !c.manifests.is_empty() {
+    if !c.manifests.is_empty() || !c.secrets.is_empty() {
         sources.push(json!({
             "repoURL": source.repo_url,
             "targetRevision": source.revision,
@@ -213,6 +268,7 @@ fn project(components: &[Component], source: &Source) -> Value {
                 .iter()
                 .filter_map(|m| m["metadata"]["namespace"].as_str()),
         );
+        namespaces.extend(c.secrets.iter().map(|s| s.namespace.as_str()));
     }
     repos.sort_unstable();
     repos.dedup();

@@ -3,7 +3,7 @@
 //! every Kubernetes YAML reader (go-yaml v2 in kubectl and Helm, YAML 1.2 readers) reads as
 //! the same data.
 //!
-//! Pure: no I/O. The CLI writes the tree.
+//! Pure: no I/O. The CLI reads secret sources and writes the tree.
 
 pub mod charts;
 pub mod component;
@@ -11,6 +11,7 @@ pub mod components;
 pub mod emit;
 pub mod graph;
 mod render;
+pub mod secret;
 pub mod tree;
 
 pub use render::{Rendered, render};

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::emit;
+use crate::secret::Sealed;
 
 /// The manifest of owned files, relative to the tree's root.
 pub const OWNED: &str = ".infraflux/owned";
@@ -19,14 +20,14 @@ pub const OWNED: &str = ".infraflux/owned";
 pub struct File {
     /// Its documents, in order.
     pub documents: Vec<Value>,
-    /// Whether it holds secrets and must be SOPS-encrypted before it is written.
-    pub secret: bool,
 }
 
-/// The rendered tree: files by path (relative, `/`-separated), in path order.
+/// The rendered tree: files by path (relative, `/`-separated), in path order, and the
+/// Secrets the caller encrypts from their sources.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tree {
     files: BTreeMap<String, File>,
+    sealed: BTreeMap<String, Sealed>,
 }
 
 impl Tree {
@@ -39,11 +40,10 @@ impl Tree {
             .push(document);
     }
 
-    /// Appends a document to the file at `path`, which holds secrets.
-    pub fn add_secret(&mut self, path: impl Into<String>, document: Value) {
-        let file = self.files.entry(path.into()).or_default();
-        file.secret = true;
-        file.documents.push(document);
+    /// Puts a Secret built from sources at `path`; the caller encrypts it (it is never in
+    /// [`Tree::texts`]).
+    pub fn add_sealed(&mut self, path: impl Into<String>, secret: Sealed) {
+        self.sealed.insert(path.into(), secret);
     }
 
     /// The files, by path.
@@ -51,8 +51,13 @@ impl Tree {
         &self.files
     }
 
-    /// Each file's text (secret files in plain text: the caller encrypts them), with the
-    /// owned-files manifest.
+    /// The Secrets built from sources, by path.
+    pub fn sealed(&self) -> &BTreeMap<String, Sealed> {
+        &self.sealed
+    }
+
+    /// Each plain file's text, with the owned-files manifest (which lists the sealed
+    /// files too).
     pub fn texts(&self) -> BTreeMap<String, String> {
         let mut out: BTreeMap<String, String> = self
             .files
@@ -62,7 +67,9 @@ impl Tree {
         let mut owned = String::from(
             "# Files `infraflux render` writes here; it removes them when it no longer renders them.\n",
         );
-        for p in self.files.keys() {
+        let mut paths: Vec<&String> = self.files.keys().chain(self.sealed.keys()).collect();
+        paths.sort_unstable();
+        for p in paths {
             owned.push_str(p);
             owned.push('\n');
         }
@@ -132,13 +139,18 @@ mod tests {
         let mut tree = Tree::default();
         tree.add("apps/a.yaml", json!({"kind": "A"}));
         tree.add("apps/a.yaml", json!({"kind": "B"}));
-        tree.add_secret("bootstrap/s.yaml", json!({"kind": "Secret"}));
+        tree.add("bootstrap/s.yaml", json!({"kind": "S"}));
+        tree.add_sealed("components/x/secret-s.sops.yaml", Sealed::new("ns", "s"));
         let texts = tree.texts();
         assert_eq!(texts["apps/a.yaml"], "---\nkind: A\n---\nkind: B\n");
-        assert!(tree.files()["bootstrap/s.yaml"].secret);
+        assert!(!texts.contains_key("components/x/secret-s.sops.yaml"));
         assert_eq!(
             owned_paths(&texts[OWNED]),
-            BTreeSet::from(["apps/a.yaml".to_string(), "bootstrap/s.yaml".to_string()])
+            BTreeSet::from([
+                "apps/a.yaml".to_string(),
+                "bootstrap/s.yaml".to_string(),
+                "components/x/secret-s.sops.yaml".to_string()
+            ])
         );
         // On disk: a.yaml differs, an old owned file, a foreign file, the manifest as now.
         let disk: BTreeMap<&str, String> = BTreeMap::from([

@@ -999,7 +999,9 @@ pub struct Longhorn {
     /// Backup target: `s3://BUCKET@REGION/PATH`, `nfs://HOST:/PATH`, `cifs://…` or `azblob://…`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_target: Option<String>,
-    /// Credentials of the backup target.
+    /// Credentials of the backup target: a mapping of `{accessKeyID, secretAccessKey}` (S3),
+    /// `{username, password}` (CIFS) or `{accountName, accountKey}` (Azure Blob), at a key of
+    /// a SOPS file, or as JSON in an environment variable. NFS needs none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_credentials: Option<SecretRef>,
 }
@@ -1161,8 +1163,8 @@ pub struct S3Target {
     /// Region.
     #[serde(default = "default_region")]
     pub region: String,
-    /// Access key ID and secret key: a SOPS file whose key holds
-    /// `{accessKeyID, secretAccessKey}`, or an environment variable.
+    /// Access key ID and secret key: a mapping `{accessKeyID, secretAccessKey}`, at a key of
+    /// a SOPS file, or as JSON in an environment variable.
     pub credentials: SecretRef,
 }
 

@@ -4,16 +4,19 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use infraflux_render::secret::{self, Sealed};
 use infraflux_render::tree::{OWNED, Tree, changes, owned_paths};
-use serde_json::json;
+use infraflux_spec::model::SecretRef;
+use serde_json::{Value, json};
 
 use crate::output::{self, Format};
+use crate::sources::{Missing, Sources};
 use crate::{exit, files};
 
 /// Render the GitOps tree Argo CD and Cluster API reconcile, from infraflux.yaml
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  infraflux render                                  # ./infraflux.yaml into its git.path, or ./rendered\n  infraflux render examples/homelab.yaml -o rendered\n  infraflux render --check -o rendered              # CI drift guard: exit 1 and a diff when the tree differs\n  infraflux render --output json -o rendered        # the files and documents written\n\nOnly files listed in DIR/.infraflux/owned are ever changed or removed; other files are left alone.\nExit codes: 0 written (or up to date with --check), 1 the tree differs (--check), 2 errors."
+    after_help = "Examples:\n  infraflux render                                  # ./infraflux.yaml into its git.path, or ./rendered\n  infraflux render examples/homelab.yaml -o rendered\n  infraflux render --check -o rendered              # CI drift guard: exit 1 and a diff when the tree differs\n  infraflux render --output json -o rendered        # the files and documents written\n  PROXMOX_TOKEN_SECRET=… SOPS_AGE_KEY_FILE=~/age.txt infraflux render   # with the credentials\n\nCredentials become SOPS-encrypted Secrets, from the SOPS files and variables the spec names.\nA Secret whose sources did not change keeps its bytes and needs no identity; one whose value\nis not here is not written (a warning says why; --check fails until it is).\nOnly files listed in DIR/.infraflux/owned are ever changed or removed; other files are left alone.\nExit codes: 0 written (or up to date with --check), 1 the tree differs (--check), 2 errors."
 )]
 pub struct Args {
     /// The spec file
@@ -81,19 +84,46 @@ pub fn exec(args: Args) -> Result<u8> {
     let shown = out.clone();
     let out = std::path::absolute(&out)?;
     let rendered = infraflux_render::render(&platform)?;
-    if let Some((path, _)) = rendered.tree.files().iter().find(|(_, f)| f.secret) {
-        // Never written in plain text; encryption of rendered secrets comes with them.
-        bail!("{path} holds secrets and cannot be written unencrypted");
-    }
-    let texts = rendered.tree.texts();
+    let mut texts = rendered.tree.texts();
     let read = |p: &str| std::fs::read_to_string(out.join(p)).ok();
+    // Secrets: SOPS source paths are relative to the repository, where the spec is.
+    let sources = Sources::new(args.spec.parent().unwrap_or(Path::new(".")));
+    let recipients = &platform.spec.secrets.age.recipients;
+    let mut pending: Vec<(String, String)> = Vec::new();
+    for (path, sealed) in rendered.tree.sealed() {
+        let existing = read(path);
+        let sealing = seal(
+            sealed,
+            recipients,
+            &sources,
+            &out.join(path),
+            existing.clone(),
+            args.check,
+        )
+        .with_context(|| format!("{}: cannot render this Secret", shown.join(path).display()))?;
+        match sealing {
+            Sealing::Text(t) => {
+                texts.insert(path.clone(), t);
+            }
+            Sealing::Pending(reason) => {
+                // The file as it is, if any, stays: it is still owned, and still all there is.
+                if let Some(t) = existing {
+                    texts.insert(path.clone(), t);
+                }
+                pending.push((path.clone(), reason));
+            }
+        }
+    }
     let owned = read(OWNED).map(|m| owned_paths(&m)).unwrap_or_default();
     let c = changes(&texts, &owned, read);
 
     if args.check {
-        if c.is_empty() {
-            summary(&args, &shown, &rendered.tree, "up to date");
+        if c.is_empty() && pending.is_empty() {
+            summary(&args, &shown, &rendered.tree, "up to date", &pending);
             return Ok(exit::OK);
+        }
+        for (path, reason) in &pending {
+            eprintln!("{}: not up to date: {reason}", shown.join(path).display());
         }
         for path in c.created.iter().chain(&c.updated).chain(&c.removed) {
             let old = read(path).unwrap_or_default();
@@ -108,11 +138,12 @@ pub fn exec(args: Args) -> Result<u8> {
             );
         }
         eprintln!(
-            "{}: the tree differs from the spec: {} to create, {} to update, {} to remove; run `infraflux render` to write it",
+            "{}: the tree differs from the spec: {} to create, {} to update, {} to remove, {} Secrets to encrypt; run `infraflux render` to write it",
             shown.display(),
             c.created.len(),
             c.updated.len(),
-            c.removed.len()
+            c.removed.len(),
+            pending.len()
         );
         return Ok(exit::FINDINGS);
     }
@@ -139,12 +170,110 @@ pub fn exec(args: Args) -> Result<u8> {
         c.updated.iter().filter(|p| *p != OWNED).count(),
         c.removed.len()
     );
-    summary(&args, &shown, &rendered.tree, &what);
+    summary(&args, &shown, &rendered.tree, &what, &pending);
+    for (path, reason) in &pending {
+        eprintln!(
+            "warning: {}: Secret not written: {reason}\n  hint: its Application cannot sync until it is; provide the value and run `infraflux render` again (docs/layout.md#secrets)",
+            shown.join(path).display()
+        );
+    }
     Ok(exit::OK)
 }
 
-fn summary(args: &Args, out: &Path, tree: &Tree, what: &str) {
-    let files = tree.files().len();
+/// What became of a Secret built from sources.
+enum Sealing {
+    /// Its text: unchanged, or newly encrypted.
+    Text(String),
+    /// Not encrypted, and why: a value is not on this machine (or, for `--check`, the
+    /// file is not the current one).
+    Pending(String),
+}
+
+/// A Secret's encrypted file at `path`, whose current text is `existing`.
+///
+/// Unchanged sources (same digest) keep the file as it is, without opening anything, so
+/// `--check` and renders without the secrets agree. Variables cannot be compared that
+/// way: when one is set and our identity opens the file, its values are compared, and an
+/// unchanged file keeps its bytes. Otherwise the values are read and encrypted, reusing
+/// the file's data key when our identity opens it.
+fn seal(
+    sealed: &Sealed,
+    recipients: &[String],
+    sources: &Sources,
+    path: &Path,
+    existing: Option<String>,
+    check: bool,
+) -> Result<Sealing> {
+    let mut fingerprints: Vec<(&SecretRef, String)> = Vec::new();
+    for s in sealed.sources() {
+        match sources.fingerprint(s) {
+            Ok(f) => fingerprints.push((s, f)),
+            Err(Missing::Unavailable(reason)) => return Ok(Sealing::Pending(reason)),
+            Err(Missing::Invalid(e)) => bail!(e),
+        }
+    }
+    let digest = sealed.digest(recipients, &|s| {
+        fingerprints
+            .iter()
+            .find(|(r, _)| *r == s)
+            .map(|(_, f)| f.clone())
+            .unwrap_or_default()
+    });
+    let format = infraflux_sops::Format::Yaml;
+    let rules = secret::rules();
+    let reusable = || crate::keys::reusable(path, format, recipients, &rules, sources.identities());
+    let now = time::OffsetDateTime::now_utc();
+    let recorded = existing.as_deref().and_then(secret::recorded_digest);
+    if let Some(text) = existing.filter(|_| recorded.as_deref() == Some(digest.as_str())) {
+        let env_set = sealed.sources().into_iter().any(Sources::env_is_set);
+        if check || !env_set {
+            return Ok(Sealing::Text(text));
+        }
+        return Ok(Sealing::Text(
+            match (reusable(), document(sealed, &digest, sources)) {
+                (Some(opened), Ok(doc)) => Sealed::seal(&doc, recipients, Some(&opened), now)?,
+                _ => text,
+            },
+        ));
+    }
+    if check {
+        return Ok(Sealing::Pending(match recorded {
+            None => "not rendered yet".into(),
+            Some(_) => "its sources, shape or recipients changed since it was encrypted".into(),
+        }));
+    }
+    let doc = match document(sealed, &digest, sources) {
+        Ok(doc) => doc,
+        Err(Missing::Unavailable(reason)) => return Ok(Sealing::Pending(reason)),
+        Err(Missing::Invalid(e)) => bail!(e),
+    };
+    Ok(Sealing::Text(Sealed::seal(
+        &doc,
+        recipients,
+        reusable().as_ref(),
+        now,
+    )?))
+}
+
+/// The plaintext Secret, every value read from its source.
+fn document(sealed: &Sealed, digest: &str, sources: &Sources) -> Result<Value, Missing> {
+    let mut values: Vec<(&SecretRef, Option<&str>, zeroize::Zeroizing<String>)> = Vec::new();
+    for item in sealed.entries.values() {
+        if let secret::Item::From { source, field } = item {
+            values.push((source, *field, sources.value(source, *field)?));
+        }
+    }
+    Ok(sealed.document(digest, &|s, f| {
+        values
+            .iter()
+            .find(|(r, g, _)| *r == s && *g == f)
+            .map(|(_, _, v)| v.to_string())
+            .unwrap_or_default()
+    }))
+}
+
+fn summary(args: &Args, out: &Path, tree: &Tree, what: &str, pending: &[(String, String)]) {
+    let files = tree.files().len() + tree.sealed().len();
     match args.output {
         Format::Json => {
             // The documents as rendered, not read back from the text written.
@@ -160,9 +289,24 @@ fn summary(args: &Args, out: &Path, tree: &Tree, what: &str) {
                     json!({"path": p, "documents": documents})
                 })
                 .collect();
-            let doc = json!({"dir": out.display().to_string(), "result": what, "files": list});
+            let secrets: Vec<_> = tree
+                .sealed()
+                .iter()
+                .map(|(p, s)| {
+                    let why = pending.iter().find(|(q, _)| q == p).map(|(_, r)| r);
+                    json!({"path": p, "namespace": s.namespace, "name": s.name, "keys": s.entries.keys().collect::<Vec<_>>(), "pending": why})
+                })
+                .collect();
+            let doc = json!({"dir": out.display().to_string(), "result": what, "files": list, "secrets": secrets});
             println!("{}", serde_json::to_string_pretty(&doc).expect("JSON"));
         }
-        Format::Text => println!("{}: {files} files, {what}", out.display()),
+        Format::Text if pending.is_empty() => {
+            println!("{}: {files} files, {what}", out.display())
+        }
+        Format::Text => println!(
+            "{}: {files} files, {what}, {} Secrets not written",
+            out.display(),
+            pending.len()
+        ),
     }
 }

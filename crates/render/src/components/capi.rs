@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::charts::Chart;
 use crate::component::Component;
+use crate::secret::{Item, Sealed};
 
 /// cluster-api-operator, whose operator.cluster.x-k8s.io CRDs this release matches.
 pub const OPERATOR: Chart = Chart {
@@ -135,6 +136,14 @@ pub fn components(p: &Platform) -> Vec<Component> {
         let mut spec = json!({"version": version});
         if kind == "InfrastructureProvider" {
             spec["configSecret"] = json!({"name": PROXMOX_CREDENTIALS, "namespace": ns});
+            // The variables CAPMox reads, as `clusterctl init` takes them.
+            let px = &p.spec.proxmox;
+            providers.secrets.push(
+                Sealed::new(ns, PROXMOX_CREDENTIALS)
+                    .with("PROXMOX_URL", Item::Literal(px.endpoint.clone()))
+                    .with("PROXMOX_TOKEN", Item::Literal(px.token_id.clone()))
+                    .with("PROXMOX_SECRET", Item::from(&px.token_secret)),
+            );
         }
         providers.manifests.push(json!({
             "apiVersion": "operator.cluster.x-k8s.io/v1alpha2",

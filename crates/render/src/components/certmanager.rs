@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::charts;
 use crate::component::Component;
+use crate::secret::{Item, Sealed};
 
 /// cert-manager's namespace.
 pub const NAMESPACE: &str = "cert-manager";
@@ -117,6 +118,10 @@ pub fn components(p: &Platform) -> Vec<Component> {
                 }},
             }));
         }
+        issuers.secrets.push(
+            Sealed::new(NAMESPACE, DNS_TOKEN_SECRET)
+                .with("token", Item::from(&acme.dns01.api_token)),
+        );
     }
     vec![chart, issuers]
 }

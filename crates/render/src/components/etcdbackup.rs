@@ -10,6 +10,7 @@ use infraflux_talos::machineconfig::{ETCD_BACKUP_NAMESPACE, ETCD_BACKUP_ROLE};
 use serde_json::json;
 
 use crate::component::Component;
+use crate::secret::{Item, Sealed};
 
 /// The talos-backup release.
 pub const IMAGE: &str = "ghcr.io/siderolabs/talos-backup:v0.1.0-beta.2";
@@ -45,6 +46,14 @@ pub fn component(p: &Platform) -> Option<Component> {
         "metadata": {"name": TALOS_ACCOUNT, "namespace": ns},
         "spec": {"roles": [ETCD_BACKUP_ROLE]},
     }));
+    c.secrets.push(
+        Sealed::new(ns, S3_SECRET)
+            .with("accessKeyID", Item::field(&s3.credentials, "accessKeyID"))
+            .with(
+                "secretAccessKey",
+                Item::field(&s3.credentials, "secretAccessKey"),
+            ),
+    );
     let env_s3 = |name: &str, key: &str| json!({"name": name, "valueFrom": {"secretKeyRef": {"name": S3_SECRET, "key": key}}});
     let env = json!([
         env_s3("AWS_ACCESS_KEY_ID", "accessKeyID"),

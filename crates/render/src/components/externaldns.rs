@@ -2,11 +2,12 @@
 //! LoadBalancer Services, in the configured provider, limited to the domain filters.
 
 use infraflux_spec::Platform;
-use infraflux_spec::model::DnsProvider;
+use infraflux_spec::model::{DnsProvider, SecretRef};
 use serde_json::{Value, json};
 
 use crate::charts;
 use crate::component::Component;
+use crate::secret::{Item, Sealed};
 
 /// external-dns's namespace.
 pub const NAMESPACE: &str = "external-dns";
@@ -74,5 +75,21 @@ pub fn component(p: &Platform) -> Option<Component> {
         c.uses = vec!["gateway.networking.k8s.io/HTTPRoute"];
     }
     c.chart = Some((charts::EXTERNAL_DNS, values(p, provider)));
+    if token_variable(provider).is_some()
+        && let Some(token) = credentials(p, provider)
+    {
+        c.secrets
+            .push(Sealed::new(NAMESPACE, CREDENTIALS_SECRET).with("token", Item::from(token)));
+    }
     Some(c)
+}
+
+/// external-dns's credentials: its own, else cert-manager's DNS-01 token for the same
+/// provider.
+fn credentials(p: &Platform, provider: DnsProvider) -> Option<&SecretRef> {
+    let own = p.spec.components.external_dns.credentials.as_ref();
+    own.or_else(|| {
+        let acme = p.spec.components.cert_manager.acme.as_ref()?;
+        (acme.dns01.provider == provider).then_some(&acme.dns01.api_token)
+    })
 }

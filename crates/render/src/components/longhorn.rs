@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::charts;
 use crate::component::Component;
+use crate::secret::{Item, Sealed};
 
 /// Longhorn's namespace.
 pub const NAMESPACE: &str = "longhorn-system";
@@ -24,8 +25,42 @@ pub fn values(p: &Platform) -> Value {
     });
     if let Some(target) = &l.backup_target {
         v["defaultBackupStore"] = json!({"backupTarget": target});
+        if backup_credentials(p).is_some() {
+            v["defaultBackupStore"]["backupTargetCredentialSecret"] = json!(BACKUP_SECRET);
+        }
     }
     v
+}
+
+/// The Secret with the backup target's credentials.
+pub const BACKUP_SECRET: &str = "longhorn-backup-credentials";
+
+/// The backup target's credentials Secret, with the variables Longhorn's backup store
+/// reads for the target's scheme (longhorn/backupstore `types`), each from a field of
+/// the mapping the source holds; None without credentials or for NFS, which has none.
+fn backup_credentials(p: &Platform) -> Option<Sealed> {
+    let l = &p.spec.components.longhorn;
+    let source = l.backup_credentials.as_ref()?;
+    let scheme = l.backup_target.as_deref()?.split_once("://")?.0;
+    let fields: &[(&str, &'static str)] = match scheme {
+        "s3" => &[
+            ("AWS_ACCESS_KEY_ID", "accessKeyID"),
+            ("AWS_SECRET_ACCESS_KEY", "secretAccessKey"),
+        ],
+        "cifs" => &[("CIFS_USERNAME", "username"), ("CIFS_PASSWORD", "password")],
+        "azblob" => &[
+            ("AZBLOB_ACCOUNT_NAME", "accountName"),
+            ("AZBLOB_ACCOUNT_KEY", "accountKey"),
+        ],
+        _ => return None,
+    };
+    Some(
+        fields
+            .iter()
+            .fold(Sealed::new(NAMESPACE, BACKUP_SECRET), |s, (var, field)| {
+                s.with(*var, Item::field(source, field))
+            }),
+    )
 }
 
 /// The component; None when Longhorn is off.
@@ -43,6 +78,7 @@ pub fn component(p: &Platform) -> Option<Component> {
         "longhorn.io/Setting",
     ];
     c.chart = Some((charts::LONGHORN, values(p)));
+    c.secrets.extend(backup_credentials(p));
     c.manifests.push(super::namespace(NAMESPACE, "privileged"));
     // Instance managers, CSI and the manager talk among themselves and to the nodes; the
     // API server calls its webhooks; Prometheus scrapes it; backups go out to the target.

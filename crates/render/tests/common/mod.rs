@@ -1,14 +1,48 @@
 //! Shared by the render tests: the rendered tree judged by upstream's schemas, the chart
 //! schemas and defaults, and every policy rule.
 
+#![allow(dead_code)] // each test binary uses part of it
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use infraflux_render::secret::Sealed;
 use infraflux_render::tree::{OWNED, Tree};
 use infraflux_validate::{DocResult, Files, Input, Options, Policy, Status, Validator, schemas};
 
 /// `../shared/upstream`.
 pub fn upstream() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/upstream")
+}
+
+/// Schemas upstream does not publish, written here from upstream's source (see
+/// `tests/schemas/SOURCES.md`).
+pub fn local_schemas() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas")
+}
+
+/// The value a test seals for a Secret entry: never a real secret, easy to look for.
+pub fn test_value(key: &str) -> String {
+    format!("test-value-of-{key}")
+}
+
+/// The tree's texts with its Secrets encrypted as `infraflux render` encrypts them (for a
+/// new test identity, values from [`test_value`]), and the identity that opens them.
+pub fn texts_with_secrets(tree: &Tree) -> (BTreeMap<String, String>, age::x25519::Identity) {
+    let id = age::x25519::Identity::generate();
+    let recipients = vec![id.to_public().to_string()];
+    let mut texts = tree.texts();
+    for (path, sealed) in tree.sealed() {
+        texts.insert(path.clone(), seal(sealed, &recipients));
+    }
+    (texts, id)
+}
+
+/// One Secret, encrypted for `recipients` with [`test_value`]s.
+pub fn seal(sealed: &Sealed, recipients: &[String]) -> String {
+    let digest = sealed.digest(recipients, &|s| format!("{s:?}"));
+    let doc = sealed.document(&digest, &|_, field| test_value(field.unwrap_or("value")));
+    Sealed::seal(&doc, recipients, None, time::OffsetDateTime::UNIX_EPOCH).unwrap()
 }
 
 /// Every document of the tree, validated strictly against Kubernetes v1.33 (standalone
@@ -21,10 +55,15 @@ pub fn validate(tree: &Tree) -> Vec<DocResult> {
         "{}/crds/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json",
         upstream().display()
     );
+    let local = format!(
+        "{}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json",
+        local_schemas().display()
+    );
     let options = Options {
         locations: vec![
             schemas::parse_location(k8s.to_str().unwrap(), Some(&index)).unwrap(),
             schemas::parse_location(&crds, None).unwrap(),
+            schemas::parse_location(&local, None).unwrap(),
         ],
         kubernetes_version: "1.33.0".into(),
         strict: true,
@@ -32,8 +71,8 @@ pub fn validate(tree: &Tree) -> Vec<DocResult> {
         chart_schemas: Some(upstream().join("helm-values").display().to_string()),
         ..Options::default()
     };
-    let inputs: Vec<Input> = tree
-        .texts()
+    let inputs: Vec<Input> = texts_with_secrets(tree)
+        .0
         .into_iter()
         .filter(|(p, _)| p != OWNED)
         .map(|(p, t)| Input::text(&p, &t))

@@ -115,6 +115,38 @@ fn token(first: usize, second: usize) -> Zeroizing<String> {
 }
 
 impl SecretsBundle {
+    /// A bundle of fixed placeholder strings, never valid key material: a machine config
+    /// made with it has every input of the real one except the secrets, which is what
+    /// `infraflux render` hashes to know whether a config must be made again.
+    pub fn placeholder() -> Self {
+        let text = |s: &str| Zeroizing::new(s.to_string());
+        let ca = |name: &str| CertificateAndKey {
+            certificate: format!("<placeholder {name} certificate>"),
+            key: PrivateKeyPem(text(&format!("<placeholder {name} key>"))),
+        };
+        Self {
+            cluster: ClusterSecrets {
+                id: "<placeholder cluster id>".into(),
+                secret: text("<placeholder cluster secret>"),
+            },
+            secrets: Secrets {
+                bootstraptoken: text("<placeholder bootstrap token>"),
+                aescbcencryptionsecret: Zeroizing::default(),
+                secretboxencryptionsecret: text("<placeholder secretbox secret>"),
+            },
+            trustdinfo: TrustdInfo {
+                token: text("<placeholder trustd token>"),
+            },
+            certs: Certs {
+                etcd: Some(ca("etcd")),
+                k8s: Some(ca("kubernetes")),
+                k8saggregator: Some(ca("aggregator")),
+                k8sserviceaccount: Some(PrivateKeyPem(text("<placeholder service account key>"))),
+                os: Some(ca("os")),
+            },
+        }
+    }
+
     /// A new bundle, every CA valid from `now`.
     pub fn generate(now: OffsetDateTime) -> Result<Self, Error> {
         let sa = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 4096)

@@ -72,6 +72,16 @@ impl Sources {
             .get_or_init(|| crate::keys::identities().unwrap_or_default())
     }
 
+    /// Where identities were looked for, for messages.
+    pub fn searched(&self) -> String {
+        let ids = self.identities();
+        if ids.searched.is_empty() {
+            "nowhere: set SOPS_AGE_KEY_FILE".into()
+        } else {
+            ids.searched.join(", ")
+        }
+    }
+
     fn text(&self, file: &str) -> Option<String> {
         self.texts
             .borrow_mut()
@@ -168,11 +178,7 @@ impl Sources {
                 return Err(Missing::Unavailable(format!(
                     "no age identity here opens {} (looked in: {})",
                     path.display(),
-                    if ids.searched.is_empty() {
-                        "nowhere: set SOPS_AGE_KEY_FILE".to_string()
-                    } else {
-                        ids.searched.join(", ")
-                    }
+                    self.searched()
                 )));
             }
             Err(infraflux_sops::Error::NotEncrypted) => Err(format!(

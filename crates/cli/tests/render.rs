@@ -17,8 +17,47 @@ const ETCD_SECRET_KEY: &str = "etcd-secret-key-fedcba9876543210";
 const LONGHORN_SECRET_KEY: &str = "longhorn-secret-key-13579bdf";
 const PROXMOX_SECRET: &str = "5f0c7a1e-proxmox-token-secret";
 
-/// A platform repository: an example spec as `infraflux.yaml`, encrypted for a new
-/// identity whose key file is outside the default places (commands see it only when asked).
+/// One age identity and one Talos secrets bundle encrypted for it, made once per test run
+/// (the bundle's RSA-4096 key takes seconds): the identity file's text, its recipient,
+/// the encrypted bundle.
+fn shared() -> &'static (String, String, String) {
+    static SHARED: std::sync::OnceLock<(String, String, String)> = std::sync::OnceLock::new();
+    SHARED.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = dir.path().join("keys.txt");
+        let bundle = dir.path().join("secrets.sops.yaml");
+        let run = |args: &[&str]| {
+            let out = Command::cargo_bin("infraflux")
+                .unwrap()
+                .env("SOPS_AGE_KEY_FILE", &keys)
+                .args(args)
+                .assert()
+                .code(0)
+                .get_output()
+                .stdout
+                .clone();
+            String::from_utf8(out).unwrap().trim().to_string()
+        };
+        let recipient = run(&["secrets", "keygen"]);
+        run(&[
+            "talos",
+            "gen",
+            "secrets",
+            "--age",
+            &recipient,
+            "-o",
+            bundle.to_str().unwrap(),
+        ]);
+        (
+            std::fs::read_to_string(&keys).unwrap(),
+            recipient,
+            std::fs::read_to_string(&bundle).unwrap(),
+        )
+    })
+}
+
+/// A platform repository: an example spec as `infraflux.yaml`, encrypted for the shared
+/// identity, whose key file is outside the default places (commands see it only when asked).
 struct Repo {
     dir: tempfile::TempDir,
     recipient: String,
@@ -30,19 +69,12 @@ impl Repo {
         for d in ["home", "secrets", "keys"] {
             std::fs::create_dir(dir.path().join(d)).unwrap();
         }
-        let mut repo = Repo {
+        let (keys, recipient, _) = shared();
+        let repo = Repo {
             dir,
-            recipient: String::new(),
+            recipient: recipient.clone(),
         };
-        let out = repo
-            .infraflux(&["secrets", "keygen"])
-            .env("SOPS_AGE_KEY_FILE", repo.key_file())
-            .assert()
-            .code(0)
-            .get_output()
-            .stdout
-            .clone();
-        repo.recipient = String::from_utf8(out).unwrap().trim().to_string();
+        std::fs::write(repo.key_file(), keys).unwrap();
         let spec = std::fs::read_to_string(root().join(format!("examples/{example}.yaml")))
             .unwrap()
             .replace(
@@ -51,6 +83,20 @@ impl Repo {
             );
         std::fs::write(repo.path("infraflux.yaml"), spec).unwrap();
         repo
+    }
+
+    /// Puts the shared Talos secrets bundle where render reads it.
+    fn with_bundle(self) -> Self {
+        let dir = self.path("rendered/bootstrap/talos");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("secrets.sops.yaml"), &shared().2).unwrap();
+        self
+    }
+
+    fn edit_spec(&self, from: &str, to: &str) {
+        let spec = std::fs::read_to_string(self.path("infraflux.yaml")).unwrap();
+        assert!(spec.contains(from), "{from}");
+        std::fs::write(self.path("infraflux.yaml"), spec.replacen(from, to, 1)).unwrap();
     }
 
     fn path(&self, p: &str) -> PathBuf {
@@ -173,7 +219,7 @@ const LONGHORN: &str = "components/longhorn/secret-longhorn-backup-credentials.s
 /// the same bytes every time, and `--check` guards drift with a diff.
 #[test]
 fn render_writes_checks_and_owns_only_its_files() {
-    let repo = Repo::new("homelab");
+    let repo = Repo::new("homelab").with_bundle();
     repo.homelab_sources(CLOUDFLARE_TOKEN);
     stdout(&mut repo.render(true, &[]), 0);
     let first = repo.tree();
@@ -202,7 +248,7 @@ fn render_writes_checks_and_owns_only_its_files() {
         "{check}"
     );
     assert!(
-        check.contains("0 to create, 2 to update, 1 to remove, 0 Secrets to encrypt"),
+        check.contains("0 to create, 2 to update, 1 to remove, 0 encrypted files to write"),
         "{check}"
     );
 
@@ -247,7 +293,7 @@ fn render_writes_checks_and_owns_only_its_files() {
 
 #[test]
 fn secrets_are_encrypted_from_their_sources_and_only_when_they_change() {
-    let repo = Repo::new("homelab");
+    let repo = Repo::new("homelab").with_bundle();
     repo.homelab_sources(CLOUDFLARE_TOKEN);
     stdout(&mut repo.render(true, &[]), 0);
     // No value in plain text anywhere in the tree.
@@ -302,11 +348,11 @@ fn secrets_are_encrypted_from_their_sources_and_only_when_they_change() {
         "{check}"
     );
     // Re-encrypting the backup file gave it a new MAC too, so its Secrets are due as well.
-    assert!(check.contains("4 Secrets to encrypt"), "{check}");
+    assert!(check.contains("4 encrypted files to write"), "{check}");
     // Without the identity nothing can be encrypted: the files stay, with a warning.
     let warned = stderr(&mut repo.render(false, &[]), 0);
     assert!(
-        warned.contains("Secret not written: no age identity here opens"),
+        warned.contains("not written: no age identity here opens"),
         "{warned}"
     );
     assert_eq!(repo.tree(), before);
@@ -335,7 +381,7 @@ fn secrets_are_encrypted_from_their_sources_and_only_when_they_change() {
 
 #[test]
 fn a_secret_from_the_environment_follows_the_variable_where_the_identity_opens_it() {
-    let repo = Repo::new("multi-cluster");
+    let repo = Repo::new("multi-cluster").with_bundle();
     const CAPMOX: &str =
         "components/cluster-api-providers/secret-capmox-system-capmox-credentials.sops.yaml";
     // Not set: the rest of the tree is written, the Secret waits.
@@ -397,4 +443,103 @@ fn a_broken_source_is_an_error_and_nothing_is_written() {
     let err = stderr(&mut repo.render(true, &[]), 2);
     assert!(err.contains("is not SOPS-encrypted"), "{err}");
     assert!(!repo.path("rendered").exists(), "nothing written");
+}
+
+const CP1: &str = "bootstrap/talos/mgmt-cp-1.sops.yaml";
+
+#[test]
+fn talos_configs_are_made_from_the_bundle_and_kept_while_their_inputs_are() {
+    let repo = Repo::new("homelab");
+    repo.homelab_sources(CLOUDFLARE_TOKEN);
+    // No bundle yet: the rest is written, and render says how to make one.
+    let warned = stderr(&mut repo.render(true, &[]), 0);
+    assert!(warned.contains("infraflux talos gen secrets"), "{warned}");
+    assert!(!repo.path(&format!("rendered/{CP1}")).exists());
+    let repo = repo.with_bundle();
+    stdout(&mut repo.render(true, &[]), 0);
+    // The config is the one `talos gen config` makes from the same bundle and spec.
+    let bundle_plain = String::from_utf8(
+        repo.sops(&["-d", "rendered/bootstrap/talos/secrets.sops.yaml"])
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    let bundle = infraflux_pki::SecretsBundle::from_yaml(&bundle_plain).unwrap();
+    let platform = infraflux_spec::load(&repo.path("infraflux.yaml"))
+        .unwrap()
+        .platform;
+    let expected = infraflux_talos::management_configs(&platform, &bundle).unwrap();
+    let decrypted = String::from_utf8(
+        repo.sops(&["-d", &format!("rendered/{CP1}")])
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone(),
+    )
+    .unwrap();
+    let (config, digest) = decrypted
+        .rsplit_once("# infraflux.dev/sources-digest: sha256:")
+        .unwrap();
+    assert_eq!(digest.trim().len(), 64);
+    let as_json = |t: &str| -> Vec<Value> { serde_saphyr::from_multiple(t).unwrap() };
+    assert_eq!(as_json(config), as_json(&expected[0].to_yaml()));
+    // Every value is encrypted: no key material, no token.
+    let raw = std::fs::read_to_string(repo.path(&format!("rendered/{CP1}"))).unwrap();
+    for secret in [
+        bundle.cluster.secret.as_str(),
+        bundle.secrets.bootstraptoken.as_str(),
+    ] {
+        assert!(!raw.contains(secret), "{raw}");
+    }
+    assert!(raw.contains("version: ENC[AES256_GCM,"), "{raw}");
+
+    // A change that is not the node's: the config keeps its bytes, without any identity.
+    let before = std::fs::read(repo.path(&format!("rendered/{CP1}"))).unwrap();
+    repo.edit_spec("retention: 15d", "retention: 30d");
+    let check = stderr(&mut repo.render(false, &["--check"]), 1);
+    assert!(check.contains("0 encrypted files to write"), "{check}");
+    stdout(&mut repo.render(false, &[]), 0);
+    assert_eq!(
+        std::fs::read(repo.path(&format!("rendered/{CP1}"))).unwrap(),
+        before
+    );
+    // A change that is: `--check` sees it without the identity; render needs it.
+    repo.edit_spec("value: rack-1", "value: rack-2");
+    let check = stderr(&mut repo.render(false, &["--check"]), 1);
+    assert!(
+        check.contains(CP1) && check.contains("1 encrypted files to write"),
+        "{check}"
+    );
+    let warned = stderr(&mut repo.render(false, &[]), 0);
+    assert!(
+        warned.contains("no age identity here opens the Talos secrets bundle"),
+        "{warned}"
+    );
+    assert_eq!(
+        std::fs::read(repo.path(&format!("rendered/{CP1}"))).unwrap(),
+        before
+    );
+    stdout(&mut repo.render(true, &[]), 0);
+    let decrypted = repo
+        .sops(&["-d", &format!("rendered/{CP1}")])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        String::from_utf8(decrypted)
+            .unwrap()
+            .contains("topology.kubernetes.io/zone: rack-2")
+    );
+    assert!(stdout(&mut repo.render(false, &["--check"]), 0).contains("up to date"));
+    // The bundle is the user's: render never removes or rewrites it.
+    assert_eq!(
+        std::fs::read_to_string(repo.path("rendered/bootstrap/talos/secrets.sops.yaml")).unwrap(),
+        shared().2
+    );
 }

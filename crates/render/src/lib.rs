@@ -5,6 +5,7 @@
 //!
 //! Pure: no I/O. The CLI reads secret sources and writes the tree.
 
+pub mod bootstrap;
 pub mod charts;
 pub mod component;
 pub mod components;

@@ -25,5 +25,8 @@ pub fn render(p: &Platform) -> Result<Rendered, GraphError> {
     };
     let mut tree = Tree::default();
     let graph = assemble(&components::all(p), &source, &mut tree)?;
+    for (path, _) in crate::bootstrap::config_paths(p) {
+        tree.add_bootstrap(path);
+    }
     Ok(Rendered { tree, graph })
 }

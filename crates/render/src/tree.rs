@@ -28,6 +28,7 @@ pub struct File {
 pub struct Tree {
     files: BTreeMap<String, File>,
     sealed: BTreeMap<String, Sealed>,
+    bootstrap: BTreeSet<String>,
 }
 
 impl Tree {
@@ -46,6 +47,17 @@ impl Tree {
         self.sealed.insert(path.into(), secret);
     }
 
+    /// Claims a Talos machine config under `bootstrap/` (see [`crate::bootstrap`]); the
+    /// caller makes and encrypts it.
+    pub fn add_bootstrap(&mut self, path: impl Into<String>) {
+        self.bootstrap.insert(path.into());
+    }
+
+    /// The Talos machine configs the caller makes.
+    pub fn bootstrap(&self) -> &BTreeSet<String> {
+        &self.bootstrap
+    }
+
     /// The files, by path.
     pub fn files(&self) -> &BTreeMap<String, File> {
         &self.files
@@ -57,7 +69,7 @@ impl Tree {
     }
 
     /// Each plain file's text, with the owned-files manifest (which lists the sealed
-    /// files too).
+    /// files and the bootstrap configs too).
     pub fn texts(&self) -> BTreeMap<String, String> {
         let mut out: BTreeMap<String, String> = self
             .files
@@ -67,7 +79,12 @@ impl Tree {
         let mut owned = String::from(
             "# Files `infraflux render` writes here; it removes them when it no longer renders them.\n",
         );
-        let mut paths: Vec<&String> = self.files.keys().chain(self.sealed.keys()).collect();
+        let mut paths: Vec<&String> = self
+            .files
+            .keys()
+            .chain(self.sealed.keys())
+            .chain(&self.bootstrap)
+            .collect();
         paths.sort_unstable();
         for p in paths {
             owned.push_str(p);

@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
+
+use infraflux_render::bootstrap;
 use infraflux_render::secret::{self, Sealed};
 use infraflux_render::tree::{OWNED, Tree, changes, owned_paths};
 use infraflux_spec::model::SecretRef;
@@ -90,27 +93,41 @@ pub fn exec(args: Args) -> Result<u8> {
     let sources = Sources::new(args.spec.parent().unwrap_or(Path::new(".")));
     let recipients = &platform.spec.secrets.age.recipients;
     let mut pending: Vec<(String, String)> = Vec::new();
+    let mut sealings: Vec<(String, Sealing)> = Vec::new();
     for (path, sealed) in rendered.tree.sealed() {
-        let existing = read(path);
         let sealing = seal(
             sealed,
             recipients,
             &sources,
             &out.join(path),
-            existing.clone(),
+            read(path),
             args.check,
         )
         .with_context(|| format!("{}: cannot render this Secret", shown.join(path).display()))?;
+        sealings.push((path.clone(), sealing));
+    }
+    sealings.extend(
+        talos_configs(&platform, &rendered.tree, &sources, &out, args.check).with_context(
+            || {
+                format!(
+                    "{}: cannot render the Talos machine configs",
+                    shown.join(bootstrap::DIR).display()
+                )
+            },
+        )?,
+    );
+    for (path, sealing) in sealings {
+        let existing = read(&path);
         match sealing {
             Sealing::Text(t) => {
-                texts.insert(path.clone(), t);
+                texts.insert(path, t);
             }
             Sealing::Pending(reason) => {
                 // The file as it is, if any, stays: it is still owned, and still all there is.
                 if let Some(t) = existing {
                     texts.insert(path.clone(), t);
                 }
-                pending.push((path.clone(), reason));
+                pending.push((path, reason));
             }
         }
     }
@@ -138,7 +155,7 @@ pub fn exec(args: Args) -> Result<u8> {
             );
         }
         eprintln!(
-            "{}: the tree differs from the spec: {} to create, {} to update, {} to remove, {} Secrets to encrypt; run `infraflux render` to write it",
+            "{}: the tree differs from the spec: {} to create, {} to update, {} to remove, {} encrypted files to write; run `infraflux render` to write it",
             shown.display(),
             c.created.len(),
             c.updated.len(),
@@ -173,7 +190,7 @@ pub fn exec(args: Args) -> Result<u8> {
     summary(&args, &shown, &rendered.tree, &what, &pending);
     for (path, reason) in &pending {
         eprintln!(
-            "warning: {}: Secret not written: {reason}\n  hint: its Application cannot sync until it is; provide the value and run `infraflux render` again (docs/layout.md#secrets)",
+            "warning: {}: not written: {reason}\n  hint: nothing can use it until it is; provide what is missing and run `infraflux render` again (docs/layout.md#secrets)",
             shown.join(path).display()
         );
     }
@@ -255,6 +272,98 @@ fn seal(
     )?))
 }
 
+/// The management cluster's Talos machine configs under `bootstrap/talos/`, made from the
+/// secrets bundle there, as [`seal`] does for Secrets: an unchanged digest keeps a file
+/// without opening the bundle; otherwise the bundle is opened (once) and the configs are
+/// made and encrypted again, reusing each file's data key when our identity opens it.
+fn talos_configs(
+    platform: &infraflux_spec::Platform,
+    tree: &Tree,
+    sources: &Sources,
+    out: &Path,
+    check: bool,
+) -> Result<Vec<(String, Sealing)>> {
+    let paths = tree.bootstrap();
+    if paths.is_empty() {
+        return Ok(Vec::new());
+    }
+    let bundle_path = out.join(bootstrap::BUNDLE);
+    let Ok(bundle_text) = std::fs::read_to_string(&bundle_path) else {
+        let why = format!(
+            "there is no Talos secrets bundle at {}; create it once with `infraflux talos gen secrets --age RECIPIENT -o {}` and back it up: it is the cluster's root of trust",
+            bundle_path.display(),
+            bundle_path.display()
+        );
+        return Ok(paths
+            .iter()
+            .map(|p| (p.clone(), Sealing::Pending(why.clone())))
+            .collect());
+    };
+    let format = infraflux_sops::Format::Yaml;
+    let meta = infraflux_sops::metadata(&bundle_text, format).with_context(|| {
+        format!(
+            "{} must be SOPS-encrypted (`infraflux secrets encrypt -i` encrypts it in place)",
+            bundle_path.display()
+        )
+    })?;
+    let recipients = &platform.spec.secrets.age.recipients;
+    let digests = bootstrap::digests(platform, recipients, &meta.mac)?;
+    let rules = bootstrap::rules();
+    let now = time::OffsetDateTime::now_utc();
+    // Made once, when a first file needs it; Err("") when no identity opens the bundle.
+    let mut made: Option<std::result::Result<BTreeMap<String, String>, String>> = None;
+    let mut sealings = Vec::new();
+    for path in paths {
+        let file = out.join(path);
+        let digest = &digests[path];
+        let existing = std::fs::read_to_string(&file).ok();
+        if let Some(text) =
+            existing.filter(|t| bootstrap::recorded_digest(t).as_ref() == Some(digest))
+        {
+            sealings.push((path.clone(), Sealing::Text(text)));
+            continue;
+        }
+        if check {
+            let why = "the spec, the bundle or the recipients changed since it was made";
+            sealings.push((path.clone(), Sealing::Pending(why.into())));
+            continue;
+        }
+        let configs = made.get_or_insert_with(|| {
+            let ids = sources.identities();
+            match infraflux_sops::decrypt(&bundle_text, format, &ids.ids) {
+                Ok(opened) => {
+                    let plain = zeroize::Zeroizing::new(opened.emit());
+                    let bundle = infraflux_pki::SecretsBundle::from_yaml(&plain)
+                        .map_err(|e| format!("{}: {e}", bundle_path.display()))?;
+                    bootstrap::configs(platform, &bundle, &digests).map_err(|e| e.to_string())
+                }
+                Err(infraflux_sops::Error::NoIdentity(_)) => Err(String::new()),
+                Err(e) => Err(format!("{}: {e}", bundle_path.display())),
+            }
+        });
+        let sealing = match configs {
+            Ok(configs) => {
+                let previous =
+                    crate::keys::reusable(&file, format, recipients, &rules, sources.identities());
+                Sealing::Text(bootstrap::seal(
+                    &configs[path],
+                    recipients,
+                    previous.as_ref(),
+                    now,
+                )?)
+            }
+            Err(e) if e.is_empty() => Sealing::Pending(format!(
+                "no age identity here opens the Talos secrets bundle {} (looked in: {})",
+                bundle_path.display(),
+                sources.searched()
+            )),
+            Err(e) => bail!(e.clone()),
+        };
+        sealings.push((path.clone(), sealing));
+    }
+    Ok(sealings)
+}
+
 /// The plaintext Secret, every value read from its source.
 fn document(sealed: &Sealed, digest: &str, sources: &Sources) -> Result<Value, Missing> {
     let mut values: Vec<(&SecretRef, Option<&str>, zeroize::Zeroizing<String>)> = Vec::new();
@@ -304,7 +413,7 @@ fn summary(args: &Args, out: &Path, tree: &Tree, what: &str, pending: &[(String,
             println!("{}: {files} files, {what}", out.display())
         }
         Format::Text => println!(
-            "{}: {files} files, {what}, {} Secrets not written",
+            "{}: {files} files, {what}, {} encrypted files not written",
             out.display(),
             pending.len()
         ),

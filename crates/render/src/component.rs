@@ -83,6 +83,15 @@ pub struct Source {
 }
 
 impl Source {
+    /// Where the spec says the tree is (`spec.git`).
+    pub fn of(p: &infraflux_spec::Platform) -> Self {
+        Source {
+            repo_url: p.spec.git.repo_url.clone(),
+            revision: p.spec.git.revision.clone(),
+            path: p.spec.git.path.clone(),
+        }
+    }
+
     /// A directory of the tree, as a path in the repository.
     pub fn dir(&self, dir: &str) -> String {
         match self.path.trim_matches('/') {

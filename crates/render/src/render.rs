@@ -18,11 +18,7 @@ pub struct Rendered {
 
 /// Renders the platform.
 pub fn render(p: &Platform) -> Result<Rendered, GraphError> {
-    let source = Source {
-        repo_url: p.spec.git.repo_url.clone(),
-        revision: p.spec.git.revision.clone(),
-        path: p.spec.git.path.clone(),
-    };
+    let source = Source::of(p);
     let mut tree = Tree::default();
     let graph = assemble(&components::all(p), &source, &mut tree)?;
     for (path, _) in crate::bootstrap::config_paths(p) {

@@ -1,6 +1,8 @@
 //! The baseline ApplicationSets: the cluster generator merged with the spec's per-cluster
 //! values, and Cilium values that the chart's schema accepts once Argo CD fills them in.
 
+mod common;
+
 use std::path::Path;
 
 use infraflux_render::components::workloads;
@@ -92,4 +94,104 @@ fn every_workload_cluster_gets_the_baseline_with_its_own_values() {
             "{server}"
         );
     }
+}
+
+/// The rest of the baseline: the management cluster's policies and tenants from this
+/// repository, and monitoring agents writing to the management Prometheus, which accepts
+/// writes from the node network only.
+#[test]
+fn workload_clusters_get_the_policies_and_agents_that_report_home() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/multi-cluster.yaml");
+    let p = infraflux_spec::load(&path).unwrap().platform;
+    let tree = infraflux_render::render(&p).unwrap().tree;
+    let baseline = &tree.files();
+    let appset = |name: &str| -> Value {
+        baseline
+            .values()
+            .flat_map(|f| &f.documents)
+            .find(|d| d["kind"] == "ApplicationSet" && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .clone()
+    };
+    // Policies: the directory the management cluster's tenancy Application reads.
+    let policies = appset("workload-policies");
+    let template = &policies["spec"]["template"]["spec"];
+    let dir = template["source"]["path"].as_str().unwrap();
+    let tenancy = &tree.files()["apps/tenancy.yaml"].documents[0];
+    let own = tenancy["spec"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["path"].is_string())
+        .unwrap();
+    assert_eq!(dir, own["path"].as_str().unwrap());
+    assert_eq!(template["source"]["repoURL"], own["repoURL"]);
+    assert!(
+        tree.files()
+            .keys()
+            .any(|k| k.starts_with("components/tenancy/ciliumclusterwidenetworkpolicy"))
+    );
+    let options = template["syncPolicy"]["syncOptions"].to_string();
+    assert!(
+        options.contains("SkipDryRunOnMissingResource=true"),
+        "{options}"
+    );
+
+    // Agents: Prometheus in agent mode, labelled per cluster, writing to the address the
+    // management cluster's Service holds.
+    let agents = appset("workload-monitoring");
+    let v = &agents["spec"]["template"]["spec"]["source"]["helm"]["valuesObject"];
+    assert_eq!(v["prometheus"]["agentMode"], true);
+    assert_eq!(
+        v["prometheus"]["prometheusSpec"]["externalLabels"]["cluster"],
+        "{{name}}"
+    );
+    assert_eq!(v["grafana"]["enabled"], false);
+    let url = v["prometheus"]["prometheusSpec"]["remoteWrite"][0]["url"]
+        .as_str()
+        .unwrap();
+    let service =
+        &tree.files()["components/kube-prometheus-stack/service-prometheus-remote-write.yaml"]
+            .documents[0];
+    let ip = service["metadata"]["annotations"]["lbipam.cilium.io/ips"]
+        .as_str()
+        .unwrap();
+    assert_eq!(url, format!("http://{ip}:9090/api/v1/write"));
+    let last_pool = p.spec.network.load_balancer.pools.last().unwrap();
+    assert_eq!(ip, last_pool.end.to_string());
+    assert_eq!(
+        service["spec"]["loadBalancerSourceRanges"],
+        json!([p.spec.network.node_cidr.to_string()])
+    );
+    let mgmt = &tree.files()["apps/kube-prometheus-stack.yaml"].documents[0];
+    assert_eq!(
+        mgmt["spec"]["sources"][0]["helm"]["valuesObject"]["prometheus"]["prometheusSpec"]["enableRemoteWriteReceiver"],
+        true
+    );
+}
+
+/// The agents' values are kube-prometheus-stack values: as an Application of that chart,
+/// they pass the chart checks (no key absent from its default values.yaml).
+#[test]
+fn the_agents_values_are_the_charts() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/multi-cluster.yaml");
+    let p = infraflux_spec::load(&path).unwrap().platform;
+    let address = infraflux_render::components::monitoring::remote_write_address(&p).unwrap();
+    let chart = infraflux_render::charts::KUBE_PROMETHEUS_STACK;
+    let mut tree = infraflux_render::tree::Tree::default();
+    tree.add(
+        "apps/agents.yaml",
+        json!({
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Application",
+            "metadata": {"name": "agents", "namespace": "argocd", "annotations": {"argocd.argoproj.io/sync-wave": "1"}},
+            "spec": {
+                "project": "platform",
+                "source": {"repoURL": chart.repo, "chart": chart.name, "targetRevision": chart.version,
+                    "helm": {"releaseName": "kube-prometheus-stack", "valuesObject": workloads::monitoring_values(&p, address)}},
+                "destination": {"server": "https://kubernetes.default.svc", "namespace": "monitoring"},
+            },
+        }),
+    );
+    common::assert_clean(&common::validate(&tree));
 }

@@ -24,6 +24,44 @@ pub const CRDS: &[&str] = &[
     "monitoring.coreos.com/ThanosRuler",
 ];
 
+/// Where workload clusters' Prometheus agents write: the last address of the
+/// LoadBalancer pools, on the management cluster's `prometheus-remote-write` Service.
+/// None without workload clusters or pools.
+pub fn remote_write_address(p: &Platform) -> Option<std::net::Ipv4Addr> {
+    if p.spec.clusters.is_empty() || !p.spec.components.monitoring.enabled {
+        return None;
+    }
+    p.spec.network.load_balancer.pools.last().map(|r| r.end)
+}
+
+/// The port of the management Prometheus's remote-write receiver.
+pub const REMOTE_WRITE_PORT: u16 = 9090;
+
+/// The Service in front of the management Prometheus's remote-write receiver: a
+/// LoadBalancer at [`remote_write_address`] that only the node network may reach.
+fn remote_write_service(p: &Platform, address: std::net::Ipv4Addr) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": "prometheus-remote-write",
+            "namespace": NAMESPACE,
+            "annotations": {"lbipam.cilium.io/ips": address.to_string()},
+        },
+        "spec": {
+            "type": "LoadBalancer",
+            // The workload clusters' nodes are in the node network; nothing else writes.
+            "loadBalancerSourceRanges": [p.spec.network.node_cidr.to_string()],
+            // The pods the Prometheus operator runs for the chart's Prometheus.
+            "selector": {
+                "app.kubernetes.io/name": "prometheus",
+                "operator.prometheus.io/name": "kube-prometheus-stack-prometheus",
+            },
+            "ports": [{"name": "http-web", "port": REMOTE_WRITE_PORT, "targetPort": 9090, "protocol": "TCP"}],
+        },
+    })
+}
+
 /// The chart's values.
 pub fn values(p: &Platform) -> Value {
     let m = &p.spec.components.monitoring;
@@ -34,7 +72,7 @@ pub fn values(p: &Platform) -> Value {
     if p.spec.components.longhorn.enabled {
         volume["storageClassName"] = json!("longhorn");
     }
-    json!({
+    let mut v = json!({
         "crds": {"enabled": true},
         "prometheus": {"prometheusSpec": {
             "retention": m.retention,
@@ -51,7 +89,12 @@ pub fn values(p: &Platform) -> Value {
         },
         // Without kube-proxy there is nothing to scrape there.
         "kubeProxy": {"enabled": !p.spec.cilium.kube_proxy_replacement},
-    })
+    });
+    if remote_write_address(p).is_some() {
+        // The workload clusters' agents write here (see `remote_write_service`).
+        v["prometheus"]["prometheusSpec"]["enableRemoteWriteReceiver"] = json!(true);
+    }
+    v
 }
 
 /// The component; None when monitoring is off.
@@ -66,5 +109,8 @@ pub fn component(p: &Platform) -> Option<Component> {
     }
     c.provides = CRDS.to_vec();
     c.chart = Some((charts::KUBE_PROMETHEUS_STACK, values(p)));
+    if let Some(address) = remote_write_address(p) {
+        c.manifests.push(remote_write_service(p, address));
+    }
     Some(c)
 }

@@ -1,4 +1,5 @@
-//! The platform baseline on every workload cluster: ApplicationSets whose cluster
+//! The platform baseline on every workload cluster (Cilium, cert-manager, the policies
+//! and tenants, monitoring agents): ApplicationSets whose cluster
 //! generator selects the clusters registered in Argo CD with the label
 //! `infraflux.dev/workload: "true"`, merged (by cluster name) with the per-cluster values
 //! the spec knows: pod CIDR, API VIP and Cilium cluster ID.
@@ -7,8 +8,8 @@ use infraflux_spec::Platform;
 use serde_json::{Value, json};
 
 use crate::charts;
-use crate::component::{ARGOCD_NAMESPACE, Component, PROJECT};
-use crate::components::{certmanager, cilium};
+use crate::component::{ARGOCD_NAMESPACE, Component, PROJECT, Source};
+use crate::components::{certmanager, cilium, monitoring};
 use crate::emit;
 
 /// The label of workload clusters' Argo CD cluster Secrets.
@@ -33,6 +34,29 @@ pub fn cilium_values(p: &Platform) -> String {
         v["ipv4NativeRoutingCIDR"] = json!("{{values.podCIDR}}");
     }
     emit::document(&v).replace(&ID_SENTINEL.to_string(), "{{values.clusterID}}")
+}
+
+/// The values of the monitoring agents on a workload cluster: kube-prometheus-stack with
+/// node-exporter and kube-state-metrics, and Prometheus in agent mode writing everything
+/// to the management Prometheus, labelled with the cluster's name. No Grafana, no
+/// Alertmanager, no rules: those run on the management cluster.
+pub fn monitoring_values(p: &Platform, address: std::net::Ipv4Addr) -> Value {
+    json!({
+        "crds": {"enabled": true},
+        "defaultRules": {"create": false},
+        "alertmanager": {"enabled": false},
+        "grafana": {"enabled": false},
+        "kubeProxy": {"enabled": !p.spec.cilium.kube_proxy_replacement},
+        "prometheus": {
+            "agentMode": true,
+            "prometheusSpec": {
+                "externalLabels": {"cluster": "{{name}}"},
+                "remoteWrite": [{"url": format!("http://{address}:{}/api/v1/write", monitoring::REMOTE_WRITE_PORT)}],
+                "serviceMonitorSelectorNilUsesHelmValues": false,
+                "podMonitorSelectorNilUsesHelmValues": false,
+            },
+        },
+    })
 }
 
 fn application_set(name: &str, p: &Platform, source: Value, namespace: &str) -> Value {
@@ -104,6 +128,34 @@ pub fn component(p: &Platform) -> Option<Component> {
                 json!({"releaseName": "cert-manager", "valuesObject": certmanager::values(p)}),
             ),
             certmanager::NAMESPACE,
+        ));
+    }
+    // The cluster-wide policies and the tenants, as on the management cluster. Cilium's
+    // CRDs arrive with Cilium's own ApplicationSet: until then the dry run waits.
+    let mut policies = application_set(
+        "policies",
+        p,
+        json!({
+            "repoURL": p.spec.git.repo_url,
+            "targetRevision": p.spec.git.revision,
+            "path": Source::of(p).dir("components/tenancy"),
+        }),
+        "kube-system",
+    );
+    policies["spec"]["template"]["spec"]["syncPolicy"]["syncOptions"]
+        .as_array_mut()
+        .expect("the template has sync options")
+        .push("SkipDryRunOnMissingResource=true".into());
+    c.manifests.push(policies);
+    if let Some(address) = monitoring::remote_write_address(p) {
+        c.manifests.push(application_set(
+            "monitoring",
+            p,
+            chart(
+                &charts::KUBE_PROMETHEUS_STACK,
+                json!({"releaseName": "kube-prometheus-stack", "valuesObject": monitoring_values(p, address)}),
+            ),
+            monitoring::NAMESPACE,
         ));
     }
     // Workload clusters' API servers, for the AppProject.

@@ -5,6 +5,7 @@ mod commands;
 mod files;
 mod keys;
 mod output;
+mod progress;
 mod sources;
 
 use std::process::ExitCode;

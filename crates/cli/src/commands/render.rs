@@ -13,6 +13,7 @@ use infraflux_spec::model::SecretRef;
 use serde_json::{Value, json};
 
 use crate::output::{self, Format};
+use crate::progress::Progress;
 use crate::sources::{Missing, Sources};
 use crate::{exit, files};
 
@@ -94,7 +95,9 @@ pub fn exec(args: Args) -> Result<u8> {
     let recipients = &platform.spec.secrets.age.recipients;
     let mut pending: Vec<(String, String)> = Vec::new();
     let mut sealings: Vec<(String, Sealing)> = Vec::new();
+    let mut progress = Progress::new(rendered.tree.sealed().len() + 1, "encrypting");
     for (path, sealed) in rendered.tree.sealed() {
+        progress.inc();
         let sealing = seal(
             sealed,
             recipients,
@@ -116,6 +119,8 @@ pub fn exec(args: Args) -> Result<u8> {
             },
         )?,
     );
+    progress.inc();
+    drop(progress);
     for (path, sealing) in sealings {
         let existing = read(&path);
         match sealing {
@@ -167,7 +172,9 @@ pub fn exec(args: Args) -> Result<u8> {
 
     // Atomic (temporary file, then rename) but not synced file by file: the tree can be
     // rendered again, and a sync per file cost more than everything else.
+    let mut progress = Progress::new(c.created.len() + c.updated.len(), "writing");
     for path in c.created.iter().chain(&c.updated) {
+        progress.inc();
         if path == OWNED {
             continue;
         }

@@ -189,8 +189,8 @@ impl Repo {
         files
     }
 
-    /// A rendered Secret decrypted by the real sops.
-    fn decrypted(&self, file: &str) -> Value {
+    /// A rendered file decrypted by the real sops.
+    fn decrypted_text(&self, file: &str) -> String {
         let out = self
             .sops(&["-d", &format!("rendered/{file}")])
             .assert()
@@ -198,7 +198,12 @@ impl Repo {
             .get_output()
             .stdout
             .clone();
-        serde_saphyr::from_str(&String::from_utf8(out).unwrap()).unwrap()
+        String::from_utf8(out).unwrap()
+    }
+
+    /// A rendered Secret decrypted by the real sops.
+    fn decrypted(&self, file: &str) -> Value {
+        serde_saphyr::from_str(&self.decrypted_text(file)).unwrap()
     }
 }
 
@@ -458,29 +463,13 @@ fn talos_configs_are_made_from_the_bundle_and_kept_while_their_inputs_are() {
     let repo = repo.with_bundle();
     stdout(&mut repo.render(true, &[]), 0);
     // The config is the one `talos gen config` makes from the same bundle and spec.
-    let bundle_plain = String::from_utf8(
-        repo.sops(&["-d", "rendered/bootstrap/talos/secrets.sops.yaml"])
-            .assert()
-            .code(0)
-            .get_output()
-            .stdout
-            .clone(),
-    )
-    .unwrap();
+    let bundle_plain = repo.decrypted_text("bootstrap/talos/secrets.sops.yaml");
     let bundle = infraflux_pki::SecretsBundle::from_yaml(&bundle_plain).unwrap();
     let platform = infraflux_spec::load(&repo.path("infraflux.yaml"))
         .unwrap()
         .platform;
     let expected = infraflux_talos::management_configs(&platform, &bundle).unwrap();
-    let decrypted = String::from_utf8(
-        repo.sops(&["-d", &format!("rendered/{CP1}")])
-            .assert()
-            .code(0)
-            .get_output()
-            .stdout
-            .clone(),
-    )
-    .unwrap();
+    let decrypted = repo.decrypted_text(CP1);
     let (config, digest) = decrypted
         .rsplit_once("# infraflux.dev/sources-digest: sha256:")
         .unwrap();
@@ -524,16 +513,8 @@ fn talos_configs_are_made_from_the_bundle_and_kept_while_their_inputs_are() {
         before
     );
     stdout(&mut repo.render(true, &[]), 0);
-    let decrypted = repo
-        .sops(&["-d", &format!("rendered/{CP1}")])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
     assert!(
-        String::from_utf8(decrypted)
-            .unwrap()
+        repo.decrypted_text(CP1)
             .contains("topology.kubernetes.io/zone: rack-2")
     );
     assert!(stdout(&mut repo.render(false, &["--check"]), 0).contains("up to date"));

@@ -99,12 +99,8 @@ pub fn seal(
     previous: Option<&infraflux_sops::Opened>,
     now: time::OffsetDateTime,
 ) -> Result<String, infraflux_sops::Error> {
-    let format = infraflux_sops::Format::Yaml;
-    let docs = infraflux_sops::parse(plain, format)?;
-    match previous {
-        Some(opened) => infraflux_sops::reencrypt(&docs, opened, now),
-        None => infraflux_sops::encrypt(&docs, format, recipients, &rules(), now),
-    }
+    let docs = infraflux_sops::parse(plain, infraflux_sops::Format::Yaml)?;
+    crate::secret::seal_documents(&docs, &rules(), recipients, previous, now)
 }
 
 /// The digest a rendered config records, read without decrypting it.

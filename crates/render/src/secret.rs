@@ -177,14 +177,25 @@ impl Sealed {
         previous: Option<&infraflux_sops::Opened>,
         now: time::OffsetDateTime,
     ) -> Result<String, infraflux_sops::Error> {
-        let format = infraflux_sops::Format::Yaml;
         let docs = [infraflux_sops::tree::from_json(plain)];
-        let text = match previous {
-            Some(opened) => infraflux_sops::reencrypt(&docs, opened, now)?,
-            None => infraflux_sops::encrypt(&docs, format, recipients, &rules(), now)?,
-        };
+        let text = seal_documents(&docs, &rules(), recipients, previous, now)?;
         // A document start, as every other file of the tree has (sops reads it alike).
         Ok(format!("---\n{text}"))
+    }
+}
+
+/// Encrypts YAML documents for `recipients` under `rules`, or through the `previous`
+/// file's encryption (its data key, recipients and rules) when there is one.
+pub(crate) fn seal_documents(
+    docs: &[infraflux_sops::Node],
+    rules: &Rules,
+    recipients: &[String],
+    previous: Option<&infraflux_sops::Opened>,
+    now: time::OffsetDateTime,
+) -> Result<String, infraflux_sops::Error> {
+    match previous {
+        Some(opened) => infraflux_sops::reencrypt(docs, opened, now),
+        None => infraflux_sops::encrypt(docs, infraflux_sops::Format::Yaml, recipients, rules, now),
     }
 }
 

@@ -2,7 +2,9 @@
 """Time `infraflux render` of a platform with 50 workload clusters (the render issue's goal:
 under 200 ms and 100 MB peak RSS on this machine), next to the homelab example in the same
 run: wall time (median of runs) and peak RSS (GNU time), for a fresh tree and for a re-render
-over an up-to-date tree (`--check`).
+over an up-to-date tree (`--check`). The last row renders the 50 clusters with what they
+encrypt: the Proxmox credentials Secret from its variable, and the three management
+nodes' Talos configs from a secrets bundle opened with an age identity.
 
     python3 bench/render.py [--clusters 50] [--runs 7]
 """
@@ -69,9 +71,9 @@ spec:
     return head + "".join(body) + "  components:\n    longhorn: { enabled: true, replicas: 2 }\n    tetragon: { enabled: true, policies: [process-exec, sensitive-files] }\n"
 
 
-def measure(cmd):
+def measure(cmd, env=None):
     start = time.perf_counter()
-    out = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    out = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     elapsed = time.perf_counter() - start
     if out.returncode not in (0, 1):
         sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr}")
@@ -92,14 +94,31 @@ def main():
         subprocess.run([infraflux, "check", fleet], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         print(f"{os.cpu_count()} cores; median of {args.runs} runs")
         print(f"{'spec':<28} {'fresh tree':>22} {'re-render, --check':>22} {'files':>6}")
-        for name, path in [("homelab example", os.path.join(ROOT, "examples", "homelab.yaml")),
-                           (f"{args.clusters} workload clusters", fleet)]:
+        # An identity, the spec encrypted for it, and a Talos secrets bundle.
+        keys = os.path.join(d, "keys.txt")
+        env = dict(os.environ, SOPS_AGE_KEY_FILE=keys, PROXMOX_TOKEN_SECRET="bench-token-secret")
+        recipient = subprocess.run([infraflux, "secrets", "keygen"], env=env, check=True,
+                                   capture_output=True, text=True).stdout.strip()
+        sealed = os.path.join(d, "sealed.yaml")
+        with open(sealed, "w") as f:
+            f.write(spec(args.clusters).replace("age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p", recipient))
+        bundle = os.path.join(d, "secrets.sops.yaml")
+        subprocess.run([infraflux, "talos", "gen", "secrets", "--age", recipient, "-o", bundle],
+                       env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for name, path, with_secrets in [
+                ("homelab example", os.path.join(ROOT, "examples", "homelab.yaml"), False),
+                (f"{args.clusters} workload clusters", fleet, False),
+                (f"{args.clusters} clusters, encrypting", sealed, True)]:
             fresh, check = [], []
             for r in range(args.runs):
-                out = os.path.join(d, f"out-{r}")
-                fresh.append(measure([infraflux, "render", path, "-o", out]))
+                out = os.path.join(d, f"out-{name.split()[0]}-{with_secrets}-{r}")
+                if with_secrets:
+                    os.makedirs(os.path.join(out, "bootstrap", "talos"))
+                    with open(bundle) as src, open(os.path.join(out, "bootstrap", "talos", "secrets.sops.yaml"), "w") as dst:
+                        dst.write(src.read())
+                fresh.append(measure([infraflux, "render", path, "-o", out], env if with_secrets else None))
                 check.append(measure([infraflux, "render", path, "-o", out, "--check"]))
-            files = sum(len(fs) for _, _, fs in os.walk(os.path.join(d, "out-0")))
+            files = sum(len(fs) for _, _, fs in os.walk(out))
             med = lambda xs: (statistics.median(x[0] for x in xs) * 1000, max(x[1] for x in xs))
             (ft, fr), (ct, cr) = med(fresh), med(check)
             print(f"{name:<28} {ft:>8.1f} ms {fr:>7.1f} MiB {ct:>8.1f} ms {cr:>7.1f} MiB {files:>6}")

@@ -389,7 +389,7 @@ fn document(sealed: &Sealed, digest: &str, sources: &Sources) -> Result<Value, M
 }
 
 fn summary(args: &Args, out: &Path, tree: &Tree, what: &str, pending: &[(String, String)]) {
-    let files = tree.files().len() + tree.sealed().len();
+    let files = tree.files().len() + tree.sealed().len() + tree.bootstrap().len();
     match args.output {
         Format::Json => {
             // The documents as rendered, not read back from the text written.

@@ -140,15 +140,23 @@ pub fn assemble(
         let dir = format!("components/{}", c.name);
         let mut files: Vec<String> = Vec::new();
         for m in &c.manifests {
-            let file = file_name(m, c.namespace, "yaml");
+            let kind = m["kind"].as_str().unwrap_or("object").to_ascii_lowercase();
+            let name = m["metadata"]["name"].as_str().unwrap_or("unnamed");
+            let ns = m["metadata"]["namespace"].as_str();
+            let file = file_name(&kind, name, ns, c.namespace, "yaml");
             tree.add(format!("{dir}/{file}"), m.clone());
             files.push(file);
         }
         if !c.secrets.is_empty() {
             let mut sealed: Vec<String> = Vec::new();
             for s in &c.secrets {
-                let doc = json!({"kind": "Secret", "metadata": {"name": s.name, "namespace": s.namespace}});
-                let file = file_name(&doc, c.namespace, "sops.yaml");
+                let file = file_name(
+                    "secret",
+                    &s.name,
+                    Some(&s.namespace),
+                    c.namespace,
+                    "sops.yaml",
+                );
                 tree.add_sealed(format!("{dir}/{file}"), s.clone());
                 sealed.push(file);
             }
@@ -166,14 +174,12 @@ pub fn assemble(
     Ok(graph)
 }
 
-/// A manifest's file name in its component's directory, flat because the Application
-/// reads the directory without recursion: `<kind>-<name>.<ext>`, with the namespace when it
-/// is not the component's.
-fn file_name(m: &Value, namespace: &str, ext: &str) -> String {
-    let kind = m["kind"].as_str().unwrap_or("object").to_ascii_lowercase();
-    let name = m["metadata"]["name"].as_str().unwrap_or("unnamed");
-    match m["metadata"]["namespace"].as_str() {
-        Some(ns) if ns != namespace => format!("{kind}-{ns}-{name}.{ext}"),
+/// An object's file name in its component's directory, flat because the Application
+/// reads the directory without recursion: `<kind>-<name>.<ext>` (kind in lower case), with
+/// the namespace when it is not the component's.
+fn file_name(kind: &str, name: &str, ns: Option<&str>, component_ns: &str, ext: &str) -> String {
+    match ns {
+        Some(ns) if ns != component_ns => format!("{kind}-{ns}-{name}.{ext}"),
         _ => format!("{kind}-{name}.{ext}"),
     }
 }

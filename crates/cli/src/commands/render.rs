@@ -122,14 +122,13 @@ pub fn exec(args: Args) -> Result<u8> {
     progress.inc();
     drop(progress);
     for (path, sealing) in sealings {
-        let existing = read(&path);
         match sealing {
             Sealing::Text(t) => {
                 texts.insert(path, t);
             }
             Sealing::Pending(reason) => {
                 // The file as it is, if any, stays: it is still owned, and still all there is.
-                if let Some(t) = existing {
+                if let Some(t) = read(&path) {
                     texts.insert(path.clone(), t);
                 }
                 pending.push((path, reason));

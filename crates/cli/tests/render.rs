@@ -3,6 +3,8 @@
 //! encrypted so that the real `sops` opens them, never in plain text, and re-encrypted
 //! only when their sources change.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -108,16 +110,7 @@ impl Repo {
     }
 
     fn cmd(&self, program: Command) -> Command {
-        let mut cmd = program;
-        cmd.current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .env("HOME", self.path("home"))
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("SOPS_AGE_KEY")
-            .env_remove("SOPS_AGE_KEY_FILE")
-            .env_remove("SOPS_AGE_KEY_CMD")
-            .env_remove("PROXMOX_TOKEN_SECRET");
-        cmd
+        common::isolated(program, self.dir.path())
     }
 
     fn infraflux(&self, args: &[&str]) -> Command {

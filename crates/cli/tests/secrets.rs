@@ -1,5 +1,7 @@
 //! `infraflux secrets …` end to end, against the real `sops` (scripts/test.sh installs it).
 
+mod common;
+
 use std::path::PathBuf;
 
 use assert_cmd::Command;
@@ -27,16 +29,8 @@ impl Repo {
     }
 
     fn cmd(&self, program: Command) -> Command {
-        let mut cmd = program;
-        cmd.current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .env("HOME", self.path("home"))
-            .env("TMPDIR", self.path("tmp"))
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("SOPS_AGE_KEY")
-            .env_remove("SOPS_AGE_KEY_FILE")
-            .env_remove("SOPS_AGE_KEY_CMD")
-            .env_remove("SOPS_CONFIG");
+        let mut cmd = common::isolated(program, self.dir.path());
+        cmd.env("TMPDIR", self.path("tmp"));
         cmd
     }
 

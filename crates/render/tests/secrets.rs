@@ -7,7 +7,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use infraflux_render::component::{KSOPS_GENERATOR, KUSTOMIZATION};
@@ -16,12 +16,18 @@ use infraflux_render::tree::Tree;
 use serde_json::Value;
 
 fn example(name: &str) -> Tree {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../examples/{name}.yaml"));
-    let p = infraflux_spec::load(&path).unwrap().platform;
-    infraflux_render::render(&p).unwrap().tree
+    infraflux_render::render(&common::example(name))
+        .unwrap()
+        .tree
 }
 
 const EXAMPLES: [&str; 3] = ["homelab", "ha", "multi-cluster"];
+
+/// A document's kind and name.
+fn kind_name(d: &Value) -> (String, String) {
+    let text = |v: &Value| v.as_str().unwrap().to_string();
+    (text(&d["kind"]), text(&d["metadata"]["name"]))
+}
 
 fn dir_of(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(d, _)| d)
@@ -224,12 +230,7 @@ fn kustomize_builds_each_directory_with_its_decrypted_secrets() {
                 .filter(|(p, _)| !p.ends_with(KUSTOMIZATION) && !p.ends_with(KSOPS_GENERATOR))
                 .filter(|(p, _)| !tree.sealed().contains_key(*p))
                 .flat_map(|(_, t)| serde_saphyr::from_multiple::<Value>(t).unwrap())
-                .map(|d| {
-                    (
-                        d["kind"].as_str().unwrap().into(),
-                        d["metadata"]["name"].as_str().unwrap().into(),
-                    )
-                })
+                .map(|d| kind_name(&d))
                 .collect();
             for (path, s) in tree.sealed().iter().filter(|(p, _)| dir_of(p) == dir) {
                 expected.insert(("Secret".into(), s.name.clone()));
@@ -247,15 +248,7 @@ fn kustomize_builds_each_directory_with_its_decrypted_secrets() {
                     assert_eq!(got["stringData"][key], want.as_str(), "{path} {key}");
                 }
             }
-            let built: BTreeSet<(String, String)> = docs
-                .iter()
-                .map(|d| {
-                    (
-                        d["kind"].as_str().unwrap().into(),
-                        d["metadata"]["name"].as_str().unwrap().into(),
-                    )
-                })
-                .collect();
+            let built: BTreeSet<(String, String)> = docs.iter().map(kind_name).collect();
             assert_eq!(built, expected, "{name}: {dir}");
         }
     }

@@ -10,8 +10,7 @@ use serde_json::{Value, json};
 
 #[test]
 fn every_workload_cluster_gets_the_baseline_with_its_own_values() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/multi-cluster.yaml");
-    let p = infraflux_spec::load(&path).unwrap().platform;
+    let p = common::example("multi-cluster");
     let c = workloads::component(&p).unwrap();
     let cilium = c
         .manifests
@@ -101,8 +100,7 @@ fn every_workload_cluster_gets_the_baseline_with_its_own_values() {
 /// writes from the node network only.
 #[test]
 fn workload_clusters_get_the_policies_and_agents_that_report_home() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/multi-cluster.yaml");
-    let p = infraflux_spec::load(&path).unwrap().platform;
+    let p = common::example("multi-cluster");
     let tree = infraflux_render::render(&p).unwrap().tree;
     let baseline = &tree.files();
     let appset = |name: &str| -> Value {
@@ -174,8 +172,7 @@ fn workload_clusters_get_the_policies_and_agents_that_report_home() {
 /// they pass the chart checks (no key absent from its default values.yaml).
 #[test]
 fn the_agents_values_are_the_charts() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/multi-cluster.yaml");
-    let p = infraflux_spec::load(&path).unwrap().platform;
+    let p = common::example("multi-cluster");
     let address = infraflux_render::components::monitoring::remote_write_address(&p).unwrap();
     let chart = infraflux_render::charts::KUBE_PROMETHEUS_STACK;
     let mut tree = infraflux_render::tree::Tree::default();

@@ -15,6 +15,12 @@ pub fn upstream() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/upstream")
 }
 
+/// The platform of `examples/<name>.yaml`.
+pub fn example(name: &str) -> infraflux_spec::Platform {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../examples/{name}.yaml"));
+    infraflux_spec::load(&path).unwrap().platform
+}
+
 /// Schemas upstream does not publish, written here from upstream's source (see
 /// `tests/schemas/SOURCES.md`).
 pub fn local_schemas() -> PathBuf {
